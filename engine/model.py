@@ -1,4 +1,4 @@
-"""Value types that cross the ports: what adapters read from the warehouse and Allegro, and what they are asked to write.
+"""Value types that cross the ports: what adapters read and what they are asked to write.
 
 Everything here is a frozen dataclass of plain values (str, int, Decimal, datetime, tuples) so that it can be
 compared, hashed and turned into an event payload without surprises.

@@ -1,0 +1,213 @@
+"""The projection: what the engine believes about products, offers and order lines, folded from the ledger.
+
+Entities are small mutable records owned by one `State`; the reducer is their only writer. `dirty` collects
+what changed since the last save so that a cycle writes only those rows. Everything here is derived data:
+dropping it and folding the ledger from zero gives the same state (`allegro-sync replay --verify`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.codec import from_plain, to_plain
+from engine.model import CategoryParameter, OfferStatus, ProductRow
+from engine.policy import Policy
+
+# Order line statuses.
+SEEN = "SEEN"
+"""Bought on Allegro, not yet taken off warehouse stock: counts in `pending`."""
+DECREMENTING = "DECREMENTING"
+APPLIED = "APPLIED"
+CANCELLED = "CANCELLED"
+"""Cancelled before it was taken off warehouse stock: never will be."""
+RESTORING = "RESTORING"
+RESTORED = "RESTORED"
+UNMAPPED = "UNMAPPED"
+"""Its offer maps to no product: reported, blocks nothing."""
+
+
+@dataclass(slots=True, kw_only=True)
+class ProductState:
+    product_id: str
+    external_id: str
+    row: ProductRow | None = None
+    stock: int | None = None
+    """W: warehouse stock last observed, adjusted by our own applied changes."""
+    row_hash: str = ""
+    pending: int = 0
+    """P: units bought on Allegro and not yet taken off warehouse stock."""
+    removed: bool = False
+    offer_id: str | None = None
+    """The offer the engine manages for this product (created or adopted)."""
+    creating: str | None = None
+    """Id of the CreateOffer command in flight."""
+    problems: tuple[str, ...] = ()
+    rejected_hash: str | None = None
+    """Listing content that was rejected; listing is retried only when the product changes."""
+    hold_until: datetime | None = None
+    """No increase until the order journal has covered this Allegro time."""
+    unknown: str | None = None
+    """Why the product's stock cannot be trusted now (a bad row): increases are frozen, decreases still go."""
+
+
+@dataclass(slots=True, kw_only=True)
+class OfferState:
+    offer_id: str
+    product_id: str | None
+    status: OfferStatus
+    expected: int
+    """E: the modelled `stock.available`."""
+    shadow: int = 0
+    """Units of an end or an unexplained drop that may have been sold but not yet seen."""
+    baseline_at: datetime | None = None
+    """Allegro time of the last absolute knowledge of the stock; purchases before it are already in it."""
+    ended_by: str | None = None
+    price: Decimal | None = None
+    content_hash: str = ""
+    inflight: str | None = None
+    inflight_kind: str | None = None
+    needs_verify: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class LineState:
+    key: str
+    checkout_form_id: str
+    line_id: str
+    offer_id: str
+    product_id: str | None
+    quantity: int
+    bought_at: datetime | None
+    status: str
+    cancelled: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class FormState:
+    checkout_form_id: str
+    lines: tuple[str, ...] = ()
+    ready: bool = False
+    cancelled: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class State:
+    policy: Policy = field(default_factory=Policy)
+    products: dict[str, ProductState] = field(default_factory=dict)
+    offers: dict[str, OfferState] = field(default_factory=dict)
+    lines: dict[str, LineState] = field(default_factory=dict)
+    forms: dict[str, FormState] = field(default_factory=dict)
+    categories: dict[str, tuple[CategoryParameter, ...]] = field(default_factory=dict)
+    covered_until: datetime | None = None
+    by_external: dict[str, str] = field(default_factory=dict)
+    """external id -> product id (derived)."""
+    held: set[str] = field(default_factory=set)
+    """Products with a `hold_until` (derived)."""
+    product_offers: dict[str, set[str]] = field(default_factory=dict)
+    """product id -> ids of the offers linked to it (derived)."""
+    dirty: set[tuple[str, str]] = field(default_factory=set)
+
+    def touch(self, kind: str, key: str) -> None:
+        self.dirty.add((kind, key))
+
+    def product_for(self, external_id: str | None, offer_id: str | None) -> ProductState | None:
+        if external_id is not None and external_id in self.by_external:
+            return self.products[self.by_external[external_id]]
+        offer = self.offers.get(offer_id) if offer_id is not None else None
+        if offer is not None and offer.product_id is not None:
+            return self.products.get(offer.product_id)
+        return None
+
+    def offers_of(self, product: ProductState) -> list[OfferState]:
+        """The product's managed offer first, then any other offer linked to it (seller's duplicates)."""
+        found = [self.offers[i] for i in self.product_offers.get(product.product_id, ())]
+        return sorted(found, key=lambda o: (o.offer_id != product.offer_id, o.offer_id))
+
+    def link(self, offer: OfferState, product_id: str | None) -> None:
+        if offer.product_id is not None:
+            self.product_offers.get(offer.product_id, set()).discard(offer.offer_id)
+        offer.product_id = product_id
+        if product_id is not None:
+            self.product_offers.setdefault(product_id, set()).add(offer.offer_id)
+        self.touch("offer", offer.offer_id)
+
+
+_ROW_TYPES: dict[str, type[Any]] = {
+    "product": ProductState,
+    "offer": OfferState,
+    "line": LineState,
+    "form": FormState,
+}
+
+
+def to_rows(
+    state: State, keys: set[tuple[str, str]]
+) -> tuple[dict[tuple[str, str], dict[str, Any]], list[tuple[str, str]]]:
+    """Projection rows to upsert and to delete for the given (kind, key) pairs."""
+    upserts: dict[tuple[str, str], dict[str, Any]] = {}
+    deletes: list[tuple[str, str]] = []
+    for kind, key in keys:
+        value = _lookup(state, kind, key)
+        if value is None:
+            deletes.append((kind, key))
+        else:
+            upserts[(kind, key)] = to_plain(value)
+    return upserts, deletes
+
+
+def all_rows(state: State) -> dict[tuple[str, str], dict[str, Any]]:
+    keys = {("meta", "policy"), ("meta", "journal")}
+    keys |= {("product", k) for k in state.products}
+    keys |= {("offer", k) for k in state.offers}
+    keys |= {("line", k) for k in state.lines}
+    keys |= {("form", k) for k in state.forms}
+    keys |= {("category", k) for k in state.categories}
+    return to_rows(state, keys)[0]
+
+
+def from_rows(rows: dict[tuple[str, str], dict[str, Any]]) -> State:
+    state = State()
+    for (kind, key), data in rows.items():
+        if kind == "meta" and key == "policy":
+            state.policy = from_plain(Policy, data)
+        elif kind == "meta" and key == "journal":
+            covered = data.get("covered_until")
+            state.covered_until = from_plain(_Journal, data).covered_until if covered else None
+        elif kind == "category":
+            state.categories[key] = from_plain(_Category, data).parameters
+        else:
+            getattr(state, _collection(kind))[key] = from_plain(_ROW_TYPES[kind], data)
+    for product in state.products.values():
+        state.by_external[product.external_id] = product.product_id
+        if product.hold_until is not None:
+            state.held.add(product.product_id)
+    for offer in state.offers.values():
+        if offer.product_id is not None:
+            state.product_offers.setdefault(offer.product_id, set()).add(offer.offer_id)
+    return state
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Journal:
+    covered_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Category:
+    parameters: tuple[CategoryParameter, ...]
+
+
+def _collection(kind: str) -> str:
+    return {"product": "products", "offer": "offers", "line": "lines", "form": "forms"}[kind]
+
+
+def _lookup(state: State, kind: str, key: str) -> Any:
+    if kind == "meta":
+        return state.policy if key == "policy" else _Journal(covered_until=state.covered_until)
+    if kind == "category":
+        params = state.categories.get(key)
+        return None if params is None else _Category(parameters=params)
+    return getattr(state, _collection(kind)).get(key)
