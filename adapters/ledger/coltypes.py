@@ -1,0 +1,47 @@
+"""Column types that store the same values on SQLite and PostgreSQL: UTC timestamps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from adapters.ledger.values import utc
+
+# "2026-01-31T12:00:00.000000+00:00": fixed width, so text comparison is time comparison.
+ISO_WIDTH = 32
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime: TIMESTAMPTZ on PostgreSQL, fixed-width ISO-8601 text elsewhere.
+
+    Values come back as `datetime` with `tzinfo=UTC` and microsecond precision on every backend; a naive
+    datetime is refused (ValueError) instead of being silently taken as local or UTC time.
+    """
+
+    impl = String(ISO_WIDTH)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(String(ISO_WIDTH))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = utc(value)
+        if dialect.name == "postgresql":
+            return value
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "+00:00"
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return datetime.fromisoformat(value).astimezone(UTC)

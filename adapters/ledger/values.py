@@ -1,0 +1,37 @@
+"""How the ledger stores values: orjson payload text, tz-aware UTC timestamps, and the command statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+COMMAND_STATUSES = ("pending", "sent", "done", "failed", "dead")
+DUE_STATUSES = ("pending", "failed")
+
+
+def dump_json(value: Mapping[str, Any]) -> str:
+    """The payload as JSON text; raises TypeError for anything orjson cannot encode (Decimal, sets...)."""
+    return orjson.dumps(value).decode()
+
+
+def load_json(text: str) -> dict[str, Any]:
+    value = orjson.loads(text)
+    if not isinstance(value, dict):
+        raise TypeError(f"ledger JSON is a {type(value).__name__}, expected an object")
+    return value
+
+
+def utc(value: datetime) -> datetime:
+    """`value` in UTC; a naive datetime is refused rather than guessed."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} given to the ledger; use a timezone-aware UTC time")
+    return value.astimezone(UTC)
+
+
+def check_status(status: str) -> str:
+    if status not in COMMAND_STATUSES:
+        raise ValueError(f"command status {status!r} is not one of {', '.join(COMMAND_STATUSES)}")
+    return status

@@ -1,0 +1,1 @@
+"""Alembic migrations of the ledger: the only authority over its schema."""
