@@ -164,6 +164,8 @@ class CommandRecord:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+    batch: str | None = None
+    """Id of the Allegro batch command this command was sent in (stored before the PUT)."""
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -218,6 +220,10 @@ class Ledger(Protocol):
 
     def due_commands(self, now: datetime) -> list[CommandRecord]:
         """Pending or failed commands whose `next_attempt_at` is empty or not after `now`, oldest first."""
+        ...
+
+    def mark_sent(self, command_ids: Sequence[str], *, batch: str | None, attempts_increment: int = 1) -> None:
+        """Status `sent`, the batch id and one more attempt, before the request goes out."""
         ...
 
     def record_outcome(
