@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from engine.ports import NewEvent
 
 COMMAND_STATUSES = ("pending", "sent", "done", "failed", "dead")
 DUE_STATUSES = ("pending", "failed")
@@ -35,3 +37,15 @@ def check_status(status: str) -> str:
     if status not in COMMAND_STATUSES:
         raise ValueError(f"command status {status!r} is not one of {', '.join(COMMAND_STATUSES)}")
     return status
+
+
+def unique_events(events: Sequence[NewEvent]) -> list[NewEvent]:
+    """The events in order, each (stream, source_key) kept at its first occurrence only."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for event in events:
+        key = (event.stream, event.source_key)
+        if key not in seen:
+            seen.add(key)
+            kept.append(event)
+    return kept
