@@ -52,6 +52,7 @@ def command_row(command: CommandRecord, now: datetime) -> dict[str, Any]:
         "attempts": command.attempts,
         "next_attempt_at": None if command.next_attempt_at is None else utc(command.next_attempt_at),
         "last_error": command.last_error,
+        "batch": command.batch,
         "created_at": now if command.created_at is None else utc(command.created_at),
         "updated_at": now,
     }
@@ -70,6 +71,7 @@ def command_record(row: Row[Any] | dict[str, Any]) -> CommandRecord:
         attempts=values["attempts"],
         next_attempt_at=values["next_attempt_at"],
         last_error=values["last_error"],
+        batch=values["batch"],
         created_at=values["created_at"],
         updated_at=values["updated_at"],
     )

@@ -25,6 +25,11 @@ from engine.ports import Clock, CommandRecord, CursorState, NewEvent, Projection
 PAGE = 1000
 
 
+def _chunks(items: list[str], size: int = PAGE) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def open_ledger(url: str, *, clock: Clock | None = None) -> SqlLedger:
     """The ledger at `url`, which must be at the newest migration (StopEngine says to upgrade otherwise).
 
@@ -157,6 +162,23 @@ class SqlLedger:
         query = select(outbox).where(outbox.c.status.in_(DUE_STATUSES), due).order_by(outbox.c.created_at, outbox.c.id)
         with self._transaction() as connection:
             return [records.command_record(row) for row in connection.execute(query)]
+
+    def mark_sent(self, command_ids: Sequence[str], *, batch: str | None, attempts_increment: int = 1) -> None:
+        """Status `sent`, the batch id and `attempts_increment` more attempts, for every id or none."""
+        ids = list(dict.fromkeys(command_ids))
+        if not ids:
+            return
+        now = self._now()
+        with self._transaction(write=True) as connection:
+            for chunk in _chunks(ids):
+                statement = (
+                    update(outbox)
+                    .where(outbox.c.id.in_(chunk))
+                    .values(status="sent", batch=batch, attempts=outbox.c.attempts + attempts_increment, updated_at=now)
+                )
+                if connection.execute(statement).rowcount != len(chunk):
+                    found = set(connection.execute(select(outbox.c.id).where(outbox.c.id.in_(chunk))).scalars())
+                    raise SkipItem(f"commands {', '.join(i for i in chunk if i not in found)} are not in the ledger")
 
     def record_outcome(
         self,

@@ -70,6 +70,7 @@ class Command(LedgerBase, table=True):
     attempts: int = Field(sa_column=Column(Integer, nullable=False))
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    batch: str | None = Field(default=None, sa_column=Column(String(64), nullable=True, index=True))
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
 

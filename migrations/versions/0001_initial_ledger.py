@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", TS, nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("batch", sa.String(64), nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_commands"),
@@ -66,6 +67,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_commands_target", "commands", ["target"])
     op.create_index("ix_commands_status", "commands", ["status"])
+    op.create_index("ix_commands_batch", "commands", ["batch"])
 
     op.create_table(
         "projection",
@@ -98,6 +100,7 @@ def downgrade() -> None:
     op.drop_table("locks")
     op.drop_table("projection_meta")
     op.drop_table("projection")
+    op.drop_index("ix_commands_batch", table_name="commands")
     op.drop_index("ix_commands_status", table_name="commands")
     op.drop_index("ix_commands_target", table_name="commands")
     op.drop_table("commands")
