@@ -1,0 +1,155 @@
+"""Offer writes that go one offer per request: create (or adopt), PATCH (end, restock, update), read-back.
+
+Creation never duplicates: every attempt first looks the external id up and adopts what exists, and a POST
+is only sent after that look-up (allegro-api.md: POST is not idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from engine import events as ev
+from engine import outcomes
+from engine.context import Context
+from engine.errors import RetryLater, SkipItem
+from engine.ingest import record_reads
+from engine.model import OfferSnapshot
+from engine.ports import CommandRecord
+
+
+def _fresh(ctx: Context, commands: list[CommandRecord], batch: str | None = None) -> list[CommandRecord]:
+    ctx.ledger.mark_sent([c.id for c in commands], batch=batch)
+    return [ctx.ledger.command(c.id) or c for c in commands]
+
+
+async def send_creates(ctx: Context, commands: list[CommandRecord], progress: Callable[[int], None] | None) -> None:
+    if not commands:
+        return
+    commands = _fresh(ctx, commands)
+    external_ids = sorted({c.payload["external_id"] for c in commands})
+    try:
+        existing = await ctx.allegro.offers_by_external_id(external_ids)
+    except RetryLater as exc:
+        for command in commands:
+            outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds)
+        return
+    found: dict[str, OfferSnapshot] = {}
+    for snap in sorted(existing, key=lambda s: s.offer_id):
+        if snap.external_id is not None:
+            found.setdefault(snap.external_id, snap)
+
+    async def one(command: CommandRecord) -> None:
+        adopted = found.get(command.payload["external_id"])
+        await _create(ctx, command, adopted)
+        if progress is not None:
+            progress(1)
+
+    await asyncio.gather(*(one(c) for c in commands))
+    extra = [s for s in existing if s.external_id is not None and found[s.external_id].offer_id != s.offer_id]
+    record_reads(ctx, extra, why="duplicate")
+
+
+async def _create(ctx: Context, command: CommandRecord, adopted: OfferSnapshot | None) -> None:
+    payload = command.payload
+    try:
+        if adopted is None:
+            body: dict[str, Any] = dict(payload["body"])
+            ean = payload.get("ean")
+            if ean:
+                product = await ctx.allegro.product_by_gtin(ean)
+                if product is not None:
+                    body["productSet"] = [{"product": {"id": product.product_id}}]
+            snapshot = await ctx.allegro.create_offer(body)
+        else:
+            snapshot = adopted
+    except RetryLater as exc:
+        outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds)
+        return
+    except SkipItem as exc:
+        rejected = ev.OfferRejected(
+            occurred_at=ctx.clock.now(), command_id=command.id, product_id=payload["product_id"], problems=exc.problems
+        )
+        outcomes.done(ctx, command, rejected)
+        return
+    created = ev.OfferCreated(
+        occurred_at=snapshot.read_at,
+        command_id=command.id,
+        product_id=payload["product_id"],
+        offer=snapshot,
+        adopted=adopted is not None,
+        content_hash=payload["content_hash"],
+    )
+    outcomes.done(ctx, command, created)
+
+
+def _patch_body(command: CommandRecord) -> tuple[str, dict[str, Any]]:
+    p = command.payload
+    if command.kind == "end_offer":
+        if p["purpose"] == "zero":
+            return "zero", {"stock": {"available": 0}}
+        return "unlist", {"publication": {"status": "ENDED"}}
+    if command.kind == "restock_offer":
+        return "restock", {"stock": {"available": p["available"]}, "publication": {"status": "ACTIVE"}}
+    return "update", dict(p["patch"])
+
+
+async def send_patches(ctx: Context, commands: list[CommandRecord]) -> None:
+    if commands:
+        commands = _fresh(ctx, commands)
+        await asyncio.gather(*(_patch(ctx, c) for c in commands))
+
+
+async def _patch(ctx: Context, command: CommandRecord) -> None:
+    purpose, body = _patch_body(command)
+    offer_id = command.payload["offer_id"]
+    try:
+        snapshot = await _patch_once(ctx, command, purpose, offer_id, body)
+    except RetryLater as exc:
+        outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds)
+        return
+    except SkipItem as exc:
+        outcomes.dead(ctx, command, f"offer {offer_id}: Allegro refused the {purpose} PATCH: {'; '.join(exc.problems)}")
+        return
+    patched = ev.OfferPatched(
+        occurred_at=snapshot.read_at,
+        command_id=command.id,
+        offer_id=offer_id,
+        purpose=purpose,
+        offer=snapshot,
+        content_hash=command.payload.get("content_hash", ""),
+    )
+    outcomes.done(ctx, command, patched)
+
+
+async def _patch_once(
+    ctx: Context, command: CommandRecord, purpose: str, offer_id: str, body: dict[str, Any]
+) -> OfferSnapshot:
+    if purpose == "restock" and command.attempts > 1:
+        # A retried restock may already have been applied and bought from since: re-sending the absolute
+        # stock would resurrect those units, so read first.
+        (current,) = await ctx.allegro.offer_parts([offer_id])
+        if current.status.buyable:
+            return current
+    if purpose == "zero":
+        try:
+            return await ctx.allegro.patch_offer(offer_id, body)
+        except SkipItem:
+            return await ctx.allegro.patch_offer(offer_id, {"publication": {"status": "ENDED"}})
+    return await ctx.allegro.patch_offer(offer_id, body)
+
+
+async def send_verifications(ctx: Context, commands: list[CommandRecord]) -> None:
+    if not commands:
+        return
+    commands = _fresh(ctx, commands)
+    try:
+        snapshots = await ctx.allegro.offer_parts(sorted({c.payload["offer_id"] for c in commands}))
+    except RetryLater as exc:
+        for command in commands:
+            outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds)
+        return
+    record_reads(ctx, snapshots, why="verify")
+    for command in commands:
+        outcomes.done(ctx, command)

@@ -1,0 +1,160 @@
+"""Ingest: read Allegro's journals and the warehouse, and append what is new to the ledger.
+
+Each page of a journal is appended together with its cursor, in one transaction. Nothing is appended when
+nothing changed, so an idle cycle adds no rows. Reads that only confirm the model (an offer showing what we
+expect) are not recorded either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from engine import events as ev
+from engine.codec import format_time
+from engine.context import Context
+from engine.fold import state_of
+from engine.model import KnownProduct, OfferSnapshot
+from engine.state import State
+
+ORDERS_CURSOR = "allegro.orders"
+OFFERS_CURSOR = "allegro.offers"
+WAREHOUSE_CURSOR = "warehouse.products"
+READ_AFTER = frozenset({"OFFER_STOCK_CHANGED", "OFFER_PRICE_CHANGED", "OFFER_ACTIVATED"})
+
+
+async def orders_journal(ctx: Context) -> int:
+    """Append new order events; remember when the journal was last read to its end."""
+    ledger = ctx.ledger
+    known = {c.name: c.position for c in ledger.cursors()}
+    if ORDERS_CURSOR not in known:
+        start = await ctx.allegro.order_journal_start()
+        ledger.append([], cursor=(ORDERS_CURSOR, start))
+        known[ORDERS_CURSOR] = start
+    position, appended = known[ORDERS_CURSOR], 0
+    ctx.last_orders_read = None
+    while True:
+        page = await ctx.allegro.order_events(position)
+        if page.entries:
+            position = page.entries[-1].event_id
+            batch = [
+                ev.encode(ev.OrderEventObserved(occurred_at=o.occurred_at, order=o), o.event_id) for o in page.entries
+            ]
+            appended += len(ledger.append(batch, cursor=(ORDERS_CURSOR, position)))
+        if page.caught_up:
+            ctx.last_orders_read = page.read_at
+            return appended
+
+
+def journal_coverage(ctx: Context) -> int:
+    """Record how far the order journal is covered, but only while some product waits for it."""
+    state = state_of(ctx)
+    read = ctx.last_orders_read
+    if read is None or not state.held or (state.covered_until is not None and state.covered_until >= read):
+        return 0
+    if not any(state.products[p].hold_until is not None and state.products[p].hold_until <= read for p in state.held):  # type: ignore[operator]
+        return 0
+    event = ev.OrderJournalCovered(occurred_at=read)
+    return len(ctx.ledger.append([ev.encode(event, f"covered:{format_time(read)}")]))
+
+
+async def offers_journal(ctx: Context) -> int:
+    """Append offer events; read back the offers whose stock, price or status may have changed."""
+    ledger = ctx.ledger
+    known = {c.name: c.position for c in ledger.cursors()}
+    first_start = OFFERS_CURSOR not in known
+    position, appended = known.get(OFFERS_CURSOR), 0
+    to_read: set[str] = set()
+    state = state_of(ctx)
+    while True:
+        page = await ctx.allegro.offer_events(position)
+        if page.entries:
+            position = page.entries[-1].event_id
+            batch = (
+                []
+                if first_start
+                else [
+                    ev.encode(ev.OfferEventObserved(occurred_at=e.occurred_at, offer_event=e), e.event_id)
+                    for e in page.entries
+                ]
+            )
+            appended += len(ledger.append(batch, cursor=(OFFERS_CURSOR, position)))
+            if not first_start:
+                to_read |= {
+                    e.offer_id
+                    for e in page.entries
+                    if e.type in READ_AFTER and _relevant(state, e.offer_id, e.external_id)
+                }
+        elif first_start:
+            ledger.append([], cursor=(OFFERS_CURSOR, position))
+        if page.caught_up:
+            break
+    if to_read:
+        appended += record_reads(ctx, await ctx.allegro.offer_parts(sorted(to_read)), why="journal")
+    return appended
+
+
+def _relevant(state: State, offer_id: str, external_id: str | None) -> bool:
+    offer = state.offers.get(offer_id)
+    if offer is not None:
+        return offer.inflight is None
+    return external_id is not None and external_id in state.by_external
+
+
+def record_reads(ctx: Context, snapshots: list[OfferSnapshot], *, why: str) -> int:
+    """Append the reads that tell the model something new (or that `why` demands, like a verification)."""
+    state = state_of(ctx)
+    batch = []
+    for snap in snapshots:
+        if why != "verify" and not _news(state, snap):
+            continue
+        event = ev.OfferObserved(occurred_at=snap.read_at, offer=snap, why=why)
+        key = f"{why}:{snap.offer_id}:{format_time(snap.read_at)}:{snap.status.value}:{snap.available}:{snap.price}"
+        batch.append(ev.encode(event, key))
+    return len(ctx.ledger.append(batch))
+
+
+def _news(state: State, snap: OfferSnapshot) -> bool:
+    offer = state.offers.get(snap.offer_id)
+    if offer is None:
+        return snap.external_id is not None and snap.external_id in state.by_external
+    if offer.inflight is not None:
+        return False
+    if offer.status != snap.status or offer.price != snap.price:
+        return True
+    return snap.status.buyable and snap.available != offer.expected
+
+
+def warehouse(ctx: Context) -> int:
+    """Append products that changed, stock that moved, rows that broke and products that disappeared."""
+    if ctx.warehouse is None:
+        return 0
+    state = state_of(ctx)
+    position = ctx.ledger.cursor(WAREHOUSE_CURSOR)
+    mark: dict[str, Any] = orjson.loads(position) if position else {"scan": 0, "watermark": None}
+    known = {
+        pid: KnownProduct(row_hash=p.row_hash, stock=None if p.unknown else p.stock)
+        for pid, p in state.products.items()
+        if not p.removed
+    }
+    delta = ctx.warehouse.read_delta(known, mark["watermark"])
+    scan, at = mark["scan"] + 1, ctx.clock.now()
+    batch = [
+        ev.encode(ev.ProductObserved(occurred_at=at, product=row), f"{scan}:{row.product_id}") for row in delta.changed
+    ]
+    batch += [
+        ev.encode(ev.ProductStockObserved(occurred_at=at, product_id=pid, stock=stock), f"{scan}:{pid}:stock")
+        for pid, stock in delta.stock_changed
+    ]
+    batch += [
+        ev.encode(ev.ProductRemoved(occurred_at=at, product_id=pid), f"{scan}:{pid}:removed") for pid in delta.removed
+    ]
+    batch += [
+        ev.encode(ev.ProductRowRejected(occurred_at=at, problem=p), f"{scan}:{p.product_id}:rejected")
+        for p in delta.rejected
+    ]
+    if not batch and delta.watermark == mark["watermark"]:
+        return 0
+    cursor = orjson.dumps({"scan": scan, "watermark": delta.watermark}).decode()
+    return len(ctx.ledger.append(batch, cursor=(WAREHOUSE_CURSOR, cursor)))

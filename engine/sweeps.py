@@ -1,0 +1,66 @@
+"""Safety nets on a timer: the checkout-form sweep and the full offer reconciliation.
+
+The sweep catches what the order journal never says (seller-panel cancellations) or lost; reconciliation
+reads every offer and records the ones that differ from the model. Their last run times live in cursors.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from engine import events as ev
+from engine.codec import format_time, parse_time
+from engine.context import Context
+from engine.fold import state_of
+from engine.ingest import record_reads
+from engine.model import CheckoutForm, OfferSnapshot
+from engine.state import State
+
+SWEEP_CURSOR = "allegro.sweep"
+RECONCILE_CURSOR = "allegro.reconcile"
+
+
+def _due(ctx: Context, cursor: str, every: timedelta) -> bool:
+    last = ctx.ledger.cursor(cursor)
+    return last is None or parse_time(last) + every <= ctx.clock.now()
+
+
+async def sweep(ctx: Context, *, force: bool = False) -> int:
+    every = timedelta(seconds=ctx.options.sweep_seconds)
+    if not force and not _due(ctx, SWEEP_CURSOR, every):
+        return 0
+    now = ctx.clock.now()
+    forms = await ctx.allegro.checkout_forms(bought_since=now - timedelta(days=ctx.options.sweep_window_days))
+    state = state_of(ctx)
+    batch = [
+        ev.encode(
+            ev.CheckoutFormObserved(occurred_at=form.updated_at or now, form=form),
+            f"sweep:{form.checkout_form_id}:{form.status}:{form.revision}",
+        )
+        for form in forms
+        if _news(state, form)
+    ]
+    return len(ctx.ledger.append(batch, cursor=(SWEEP_CURSOR, format_time(now))))
+
+
+def _news(state: State, form: CheckoutForm) -> bool:
+    known = state.forms.get(form.checkout_form_id)
+    if known is None:
+        return True
+    if form.status == "CANCELLED" and not known.cancelled:
+        return True
+    if form.status == "READY_FOR_PROCESSING" and not known.ready:
+        return True
+    return any(f"{form.checkout_form_id}:{line.line_id}" not in state.lines for line in form.lines)
+
+
+async def reconcile(ctx: Context, *, force: bool = False) -> int:
+    """Read every offer; record those that differ from the model (and the seller's offers for our products)."""
+    every = timedelta(hours=ctx.options.reconcile_hours)
+    if not force and not _due(ctx, RECONCILE_CURSOR, every):
+        return 0
+    now: datetime = ctx.clock.now()
+    snapshots: list[OfferSnapshot] = [snap async for snap in ctx.allegro.all_offers()]
+    appended = record_reads(ctx, snapshots, why="reconcile")
+    ctx.ledger.append([], cursor=(RECONCILE_CURSOR, format_time(now)))
+    return appended
