@@ -58,9 +58,9 @@ def test_second_acquirer_exits_naming_the_holder(tmp_path: Path) -> None:
 
 def test_second_acquirer_waits_then_gives_up(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
     started = time.monotonic()
-    with pytest.raises(LockBusy, match=rf"pid {holder.pid} on host .* waited 0.5 s; exiting"):
-        with acquire_cycle_lock(url(tmp_path), 0.5, poll_seconds=0.05):
-            pass
+    busy = rf"pid {holder.pid} on host .* waited 0.5 s; exiting"
+    with pytest.raises(LockBusy, match=busy), acquire_cycle_lock(url(tmp_path), 0.5, poll_seconds=0.05):
+        pass
     assert time.monotonic() - started >= 0.5
 
 
@@ -71,9 +71,8 @@ def test_waiting_acquirer_gets_the_lock_once_the_holder_ends(tmp_path: Path, hol
 
 
 def test_lock_of_a_sigkilled_process_does_not_block(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
-    with pytest.raises(LockBusy):
-        with acquire_cycle_lock(url(tmp_path), 0):
-            pass
+    with pytest.raises(LockBusy), acquire_cycle_lock(url(tmp_path), 0):
+        pass
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
     assert (tmp_path / "state.db.lock").exists()  # the file stays; the kernel dropped the lock with the process
@@ -98,14 +97,56 @@ def test_lock_keys_are_stable_signed_64_bit() -> None:
     assert -(2**63) <= lock_key("shop-a") < 2**63
 
 
+PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def reachable_postgres() -> str:
+    """ALLEGRO_SYNC_PG_URL or a local default; skipped when absent, except in CI where absence fails."""
+    import psycopg
+
+    env_url = os.environ.get("ALLEGRO_SYNC_PG_URL")
+    for candidate in [env_url] if env_url else PG_CANDIDATES:
+        try:
+            psycopg.connect("postgresql://" + candidate.split("://", 1)[1], connect_timeout=3).close()
+        except psycopg.Error:
+            continue
+        return candidate
+    message = "PostgreSQL is not reachable; set ALLEGRO_SYNC_PG_URL=postgresql+psycopg://user@host:port/db"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.mark.postgres
 def test_postgres_advisory_lock_excludes_a_second_session() -> None:
-    pg_url = os.environ.get("ALLEGRO_SYNC_PG_URL")
-    if not pg_url:
-        pytest.skip("ALLEGRO_SYNC_PG_URL is not set")
-    with acquire_cycle_lock(pg_url, 0, account="test-lock"):
-        with pytest.raises(LockBusy, match=rf"another allegro-sync \(pid {os.getpid()} on host "):
-            with acquire_cycle_lock(pg_url, 0, account="test-lock"):
-                pass
+    pg_url = reachable_postgres()
+    busy = rf"another allegro-sync \(pid {os.getpid()} on host .*\) holds the lock on postgresql"
+    with (
+        acquire_cycle_lock(pg_url, 0, account="test-lock"),
+        pytest.raises(LockBusy, match=busy),
+        acquire_cycle_lock(pg_url, 0, account="test-lock"),
+    ):
+        pass
     with acquire_cycle_lock(pg_url, 0, account="test-lock"):
         pass
+
+
+@pytest.mark.postgres
+def test_postgres_lock_of_a_sigkilled_process_does_not_block() -> None:
+    pg_url = reachable_postgres()
+    script = HOLD_SCRIPT.replace("(sys.argv[1], 0)", "(sys.argv[1], 0, account='kill')")
+    proc = subprocess.Popen([sys.executable, "-c", script, pg_url], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+        with pytest.raises(LockBusy, match=rf"pid {proc.pid} "), acquire_cycle_lock(pg_url, 0, account="kill"):
+            pass
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        with acquire_cycle_lock(pg_url, 5, account="kill", poll_seconds=0.05):  # the server ends the session
+            pass
+    finally:
+        proc.kill()
+        proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
