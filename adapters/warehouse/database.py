@@ -1,0 +1,96 @@
+"""The warehouse database handle: a lazy pool, queries with error translation, one retry on a dead connection."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.sql.elements import TextClause
+
+from adapters.warehouse.config import WarehouseConfig, safe_url_text
+from adapters.warehouse.connect import build_engine
+from adapters.warehouse.failures import to_engine_error
+from engine.errors import SyncError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Database:
+    """One pooled engine for the warehouse; nothing connects until the first query."""
+
+    def __init__(self, config: WarehouseConfig) -> None:
+        self._config = config
+        self._engine: Engine | None = None
+        self._url: URL | None = None
+        self._statements: dict[str, TextClause] = {}
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine, self._url = build_engine(self._config)
+        return self._engine
+
+    @property
+    def dialect_name(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display(self) -> str:
+        """The database URL for messages, password hidden."""
+        return safe_url_text(self._url) if self._url is not None else self._config.display_url
+
+    @property
+    def secret(self) -> str | None:
+        self.engine  # noqa: B018 - expands the URL
+        password = self._url.password if self._url is not None else None
+        return None if password is None else str(password)
+
+    def statement(self, sql: str) -> TextClause:
+        """`text(sql)`, cached: the same SQL text compiles once."""
+        clause = self._statements.get(sql)
+        if clause is None:
+            clause = self._statements[sql] = text(sql)
+        return clause
+
+    def translate(self, error: BaseException, key: str) -> SyncError:
+        return to_engine_error(error, key=key, database=self.display, secret=self.secret)
+
+    def with_connection(self, key: str, work: Callable[[Connection], T]) -> T:
+        """Run `work` on a pooled connection; a connection found dead is replaced and `work` retried once.
+
+        Use only for work that is safe to repeat (reads, or one transaction that either committed or not).
+        """
+        for attempt in (1, 2):
+            try:
+                with self.engine.connect() as connection:
+                    return work(connection)
+            except sa_exc.DBAPIError as error:
+                if attempt == 1 and error.connection_invalidated:
+                    log.warning("warehouse %s: connection lost (%s); retrying once", self.display, key)
+                    continue
+                raise self.translate(error, key) from error
+            except sa_exc.SQLAlchemyError as error:
+                raise self.translate(error, key) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def fetch(
+        self, key: str, sql: str | TextClause, params: Mapping[str, Any] | None = None
+    ) -> tuple[list[str], Sequence[Sequence[Any]]]:
+        """Column names and all rows of a SELECT (`key` names the config key in errors)."""
+        clause = self.statement(sql) if isinstance(sql, str) else sql
+
+        def work(connection: Connection) -> tuple[list[str], Sequence[Sequence[Any]]]:
+            result = connection.execute(clause, dict(params or {}))
+            return list(result.keys()), result.fetchall()
+
+        return self.with_connection(key, work)
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()

@@ -1,0 +1,115 @@
+"""Pure comparison of normalized rows with what the projection knows: changed, stock-only, removed, rejected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from typing import Any
+
+from adapters.warehouse.normalize import STOCK_PROBLEM_PREFIX, Normalized, build, stock_value, text_value
+from engine.model import KnownProduct, ProductRow, RowProblem
+
+
+@dataclass(slots=True)
+class DeltaParts:
+    """The pieces of a WarehouseDelta while it is being assembled."""
+
+    changed: list[ProductRow] = field(default_factory=list)
+    stock_changed: list[tuple[str, int]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rejected: list[RowProblem] = field(default_factory=list)
+
+
+def index_rows(items: Sequence[Normalized]) -> dict[str, Normalized]:
+    """Rows by product id; a product id returned by several rows becomes one problem."""
+    by_id = {item.product_id: item for item in items}
+    if len(by_id) == len(items):
+        return by_id
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        groups.setdefault(item.product_id, []).append(item.row_hash)
+    for product_id, hashes in groups.items():
+        if len(hashes) > 1:
+            digest = blake2b("\x1f".join(["duplicate", *sorted(hashes)]).encode(), digest_size=16).hexdigest()
+            problem = (
+                f"product_id {product_id!r} is returned by {len(hashes)} rows; products_query must return one "
+                "row per product (check its JOINs)"
+            )
+            by_id[product_id] = Normalized(product_id, digest, None, (problem,), ())
+    return by_id
+
+
+def classify(by_id: Mapping[str, Normalized], known: Mapping[str, KnownProduct], parts: DeltaParts) -> None:
+    """Add each row to changed, stock_changed or rejected when it differs from `known`."""
+    changed, stock_changed, rejected = parts.changed, parts.stock_changed, parts.rejected
+    get = known.get
+    for product_id, item in by_id.items():
+        seen = get(product_id)
+        if item.problems:
+            if seen is None or seen.row_hash != item.row_hash:
+                problem = build(item)
+                assert isinstance(problem, RowProblem)
+                rejected.append(problem)
+        elif seen is None or seen.row_hash != item.row_hash:
+            row = build(item)
+            assert isinstance(row, ProductRow)
+            changed.append(row)
+        elif seen.stock != item.stock:
+            assert item.stock is not None
+            stock_changed.append((product_id, item.stock))
+
+
+def removed_ids(known: Iterable[str], *present: Mapping[str, Any] | set[str]) -> list[str]:
+    return [product_id for product_id in known if not any(product_id in group for group in present)]
+
+
+@dataclass(slots=True)
+class StockScan:
+    """What a stock_query read says: stock changes, ids present, and rows that need their full row read."""
+
+    present: set[str] = field(default_factory=set)
+    stock_changed: list[tuple[str, int]] = field(default_factory=list)
+    refetch: dict[str, Any] = field(default_factory=dict)
+    """product id -> the id value as the database returned it (to query it back with its own type)."""
+
+
+def scan_stock(
+    rows: Iterable[Sequence[Any]],
+    id_position: int,
+    stock_position: int,
+    known: Mapping[str, KnownProduct],
+    skip: Mapping[str, Any],
+) -> StockScan:
+    """Compare stock_query rows with `known`; ids in `skip` were already read in full this cycle.
+
+    A row is read again in full when the product is unknown, when its stock became unusable (so that it is
+    reported as a problem), or when it was rejected for its stock and the stock is now usable.
+    """
+    scan = StockScan()
+    present, changes, refetch = scan.present, scan.stock_changed, scan.refetch
+    get = known.get
+    for row in rows:
+        raw_id = row[id_position]
+        product_id = str(raw_id) if type(raw_id) is int else text_value(raw_id)
+        if product_id is None:
+            continue
+        present.add(product_id)
+        if product_id in skip:
+            continue
+        raw_stock = row[stock_position]
+        if type(raw_stock) is int and raw_stock >= 0:
+            stock: int | None = raw_stock
+        else:
+            stock, _ = stock_value(raw_stock)
+        seen = get(product_id)
+        if seen is None:
+            refetch[product_id] = raw_id
+        elif seen.stock is None:
+            if stock is not None and seen.row_hash.startswith(STOCK_PROBLEM_PREFIX):
+                refetch[product_id] = raw_id
+        elif stock is None:
+            refetch[product_id] = raw_id
+        elif stock != seen.stock:
+            changes.append((product_id, stock))
+    return scan

@@ -1,0 +1,242 @@
+"""Turns one raw result row of products_query into a normalized product (with its content hash) or a problem."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from hashlib import blake2b
+from typing import Any, NamedTuple
+
+from adapters.warehouse.columns import Layout
+from engine.model import ProductRow, RowProblem
+
+STOCK_PROBLEM_PREFIX = "s:"
+"""A RowProblem hash starting with this marks a problem with the stock value: a later valid stock re-reads the row."""
+
+_TRUE = frozenset({"1", "t", "tak", "y", "yes", "true", "on", "prawda"})
+_FALSE = frozenset({"0", "n", "nie", "no", "false", "off", "f", "falsz", "fałsz", ""})
+_IMAGE_SPLIT = re.compile(r"[\s,]+")
+_FIELD_SEP = "\x1f"
+_LIST_SEP = "\x1e"
+
+
+class Normalized(NamedTuple):
+    """A row reduced to what the diff needs; `fields` is only turned into a ProductRow when it changed."""
+
+    product_id: str
+    row_hash: str
+    stock: int | None
+    problems: tuple[str, ...]
+    fields: tuple[Any, ...]
+
+
+def text_value(value: Any) -> str | None:
+    """Trimmed text; empty strings and NULL become None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "replace").strip() or None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip() or None
+
+
+def price_value(value: Any) -> tuple[Decimal | None, str | None]:
+    """A price as Decimal (',' accepted as the decimal separator), or the problem with it."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return None, f"price {value!r} is not a number"
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return None, f"price {value!r} is not a number"
+        number = Decimal(repr(value))
+    else:
+        raw = text_value(value)
+        if raw is None:
+            return None, None
+        compact = raw.replace(" ", "").replace("\u00a0", "")
+        if "," in compact:
+            if "." in compact or compact.count(",") > 1:
+                return None, f"price {raw!r} is ambiguous; use one decimal separator and no thousands separator"
+            compact = compact.replace(",", ".")
+        try:
+            number = Decimal(compact)
+        except (InvalidOperation, ValueError):
+            return None, f"price {raw!r} is not a number; use digits with '.' or ',' as the decimal separator"
+    if not number.is_finite():
+        return None, f"price {value!r} is not a number"
+    if number < 0:
+        return None, f"price {number} is negative"
+    return number, None
+
+
+def stock_value(value: Any) -> tuple[int | None, str | None]:
+    """A stock as a non-negative int, or the problem with it."""
+    if value is None:
+        return None, "stock is empty (NULL); products_query must return a whole number for every product"
+    if isinstance(value, bool):
+        return None, f"stock {value!r} is not a whole number"
+    number: int | None = None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, Decimal | float):
+        if (isinstance(value, float) and math.isfinite(value) and value.is_integer()) or (
+            isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value()
+        ):
+            number = int(value)
+    else:
+        raw = text_value(value)
+        if raw is None:
+            return None, "stock is empty; products_query must return a whole number for every product"
+        try:
+            number = int(raw)
+        except ValueError:
+            try:
+                parsed = Decimal(raw.replace(",", "."))
+                if parsed.is_finite() and parsed == parsed.to_integral_value():
+                    number = int(parsed)
+            except (InvalidOperation, ValueError):
+                number = None
+    if number is None:
+        shown = text_value(value) if not isinstance(value, float) else repr(value)
+        return None, f"stock {shown!r} is not a whole number"
+    if number < 0:
+        return None, f"stock {number} is negative"
+    return number, None
+
+
+def flag_value(value: Any) -> tuple[bool, str | None]:
+    """The `list` flag: 1/T/tak/yes/true are true; 0/N/nie/no/false/empty/NULL are false."""
+    if value is None:
+        return False, None
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, int | Decimal | float):
+        return value != 0, None
+    if isinstance(value, bytes | bytearray) and len(value) == 1 and value[0] in (0, 1):  # MySQL BIT(1)
+        return value[0] == 1, None
+    raw = text_value(value)
+    lowered = (raw or "").lower()
+    if lowered in _TRUE:
+        return True, None
+    if lowered in _FALSE:
+        return False, None
+    return False, f"list {raw!r} is not a yes/no value; use 1/0, T/N, tak/nie or yes/no"
+
+
+def images_value(value: Any) -> tuple[str, ...]:
+    raw = text_value(value)
+    if raw is None:
+        return ()
+    return tuple(part for part in _IMAGE_SPLIT.split(raw) if part)
+
+
+def _digest(text: str) -> str:
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class RowNormalizer:
+    """Normalizes rows of one query layout; `digest` is the fast path used by the diff."""
+
+    def __init__(self, layout: Layout) -> None:
+        get = layout.positions.get
+        self._product_id = layout.positions["product_id"]
+        self._stock = layout.positions["stock"]
+        self._external_id = get("external_id", -1)
+        self._title = get("title", -1)
+        self._price = get("price", -1)
+        self._list = get("list", -1)
+        self._texts = tuple(get(name, -1) for name in ("category", "condition", "ean", "description"))
+        self._images = get("images", -1)
+        self._extras = layout.extras
+        skip = {layout.positions.get("stock"), layout.positions.get("updated_at")}
+        self._content = tuple(i for i in range(len(layout.names)) if i not in skip)
+
+    def digest(self, raw: Sequence[Any]) -> Normalized:
+        problems: list[str] = []
+        product_id = text_value(raw[self._product_id])
+        if product_id is None:
+            problems.append("product_id is empty; every row needs a product id")
+            product_id = ""
+        stock, stock_problem = stock_value(raw[self._stock])
+        external_id = (text_value(raw[self._external_id]) if self._external_id >= 0 else None) or product_id
+        title = text_value(raw[self._title]) if self._title >= 0 else None
+        price: Decimal | None = None
+        if self._price >= 0:
+            price, problem = price_value(raw[self._price])
+            if problem:
+                problems.append(problem)
+        listed = False
+        if self._list >= 0:
+            listed, problem = flag_value(raw[self._list])
+            if problem:
+                problems.append(problem)
+        category, condition, ean, description = (text_value(raw[i]) if i >= 0 else None for i in self._texts)
+        images = images_value(raw[self._images]) if self._images >= 0 else ()
+        extra = tuple((name, text) for name, i in self._extras if (text := text_value(raw[i])) is not None)
+        if stock_problem:
+            problems.append(stock_problem)
+        if problems:
+            content = _FIELD_SEP.join(repr(raw[i]) for i in self._content)
+            row_hash = _digest("problem" + _FIELD_SEP + content + _LIST_SEP + _LIST_SEP.join(problems))
+            if stock_problem:
+                row_hash = STOCK_PROBLEM_PREFIX + row_hash
+            return Normalized(product_id, row_hash, None, tuple(problems), ())
+        fields = (external_id, title, price, listed, category, condition, ean, description, images, extra)
+        key = _FIELD_SEP.join(
+            (
+                product_id,
+                external_id,
+                title or "",
+                "" if price is None else str(price),
+                "1" if listed else "0",
+                category or "",
+                condition or "",
+                ean or "",
+                description or "",
+                _LIST_SEP.join(images),
+                _LIST_SEP.join(f"{name}={text}" for name, text in extra),
+            )
+        )
+        return Normalized(product_id, _digest(key), stock, (), fields)
+
+    def __call__(self, raw: Sequence[Any]) -> ProductRow | RowProblem:
+        return build(self.digest(raw))
+
+
+def build(item: Normalized) -> ProductRow | RowProblem:
+    """The port's value for a normalized row."""
+    if item.problems or item.stock is None:
+        return RowProblem(product_id=item.product_id, problems=item.problems, row_hash=item.row_hash)
+    external_id, title, price, listed, category, condition, ean, description, images, extra = item.fields
+    return ProductRow(
+        product_id=item.product_id,
+        external_id=external_id,
+        stock=item.stock,
+        title=title,
+        price=price,
+        list=listed,
+        category=category,
+        condition=condition,
+        ean=ean,
+        description=description,
+        images=images,
+        extra=extra,
+        row_hash=item.row_hash,
+    )

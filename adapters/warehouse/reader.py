@@ -1,0 +1,123 @@
+"""Reads products_query (in full, since the watermark, or by id) and stock_query, and assembles the delta."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, text
+
+from adapters.warehouse import watermark as marks
+from adapters.warehouse.columns import Layout, layout_of, quoted, select_text, wrap_empty, wrap_where
+from adapters.warehouse.config import WarehouseConfig
+from adapters.warehouse.database import Database
+from adapters.warehouse.diff import DeltaParts, classify, index_rows, removed_ids, scan_stock
+from adapters.warehouse.normalize import Normalized, RowNormalizer
+from engine.model import KnownProduct, WarehouseDelta
+
+REFETCH_CHUNK = 500
+"""Ids per `IN (...)` read: well under every driver's parameter limit."""
+
+
+class ProductReader:
+    """Change detection proportional to change (see design.md section 10)."""
+
+    def __init__(self, config: WarehouseConfig, database: Database) -> None:
+        self._config = config
+        self._db = database
+        self._products = select_text(config.products_query, "products_query")
+        self._stock = select_text(config.stock_query, "stock_query") if config.stock_query else None
+        self._normalizers: dict[tuple[str, ...], tuple[Layout, RowNormalizer]] = {}
+        self._known_layout: Layout | None = None
+
+    def products_layout(self) -> Layout:
+        """The columns of products_query (asked of the database once, then remembered)."""
+        if self._known_layout is None:
+            keys, _ = self._db.fetch("products_query", wrap_empty(self._products))
+            self._known_layout = self._layout(keys)[0]
+        return self._known_layout
+
+    def stock_layout(self) -> Layout | None:
+        if self._stock is None:
+            return None
+        keys, _ = self._db.fetch("stock_query", wrap_empty(self._stock))
+        return layout_of(keys, key="stock_query")
+
+    def _layout(self, keys: Sequence[str]) -> tuple[Layout, RowNormalizer]:
+        cached = self._normalizers.get(tuple(keys))
+        if cached is None:
+            layout = layout_of(keys, key="products_query")
+            cached = self._normalizers[tuple(keys)] = (layout, RowNormalizer(layout))
+        return cached
+
+    def read_delta(self, known: Mapping[str, KnownProduct], watermark: str | None) -> WarehouseDelta:
+        if watermark is None or self._stock is None:
+            return self._full(known)
+        layout = self.products_layout()
+        if not layout.has("updated_at"):
+            return self._full(known)
+        return self._incremental(known, watermark, layout)
+
+    def _full(self, known: Mapping[str, KnownProduct]) -> WarehouseDelta:
+        keys, rows = self._db.fetch("products_query", self._products)
+        layout, normalizer = self._layout(keys)
+        self._known_layout = layout
+        digest = normalizer.digest
+        by_id = index_rows([digest(row) for row in rows])
+        parts = DeltaParts()
+        classify(by_id, known, parts)
+        parts.removed = removed_ids(known, by_id)
+        mark = None
+        if layout.has("updated_at"):
+            position = layout.positions["updated_at"]
+            mark = marks.highest((row[position] for row in rows), None)
+        return _delta(parts, mark)
+
+    def _incremental(self, known: Mapping[str, KnownProduct], watermark: str, layout: Layout) -> WarehouseDelta:
+        column = "q." + quoted(self._db.engine.dialect, layout.name_of("updated_at"))
+        condition, params = marks.since_condition(
+            self._db.dialect_name, column, watermark, self._config.updated_at_overlap_seconds
+        )
+        keys, rows = self._db.fetch("products_query", wrap_where(self._products, condition), params)
+        layout, normalizer = self._layout(keys)
+        by_id = index_rows([normalizer.digest(row) for row in rows])
+        seen_updated = [row[layout.positions["updated_at"]] for row in rows]
+
+        assert self._stock is not None
+        stock_keys, stock_rows = self._db.fetch("stock_query", self._stock)
+        stock_layout = layout_of(stock_keys, key="stock_query")
+        scan = scan_stock(
+            stock_rows, stock_layout.positions["product_id"], stock_layout.positions["stock"], known, by_id
+        )
+        fetched: dict[str, Normalized] = {}
+        if scan.refetch:
+            fetched_rows = self._by_ids(layout, list(scan.refetch.values()))
+            fetched = index_rows([normalizer.digest(row) for row in fetched_rows])
+            seen_updated.extend(row[layout.positions["updated_at"]] for row in fetched_rows)
+        parts = DeltaParts()
+        classify(by_id, known, parts)
+        classify(fetched, known, parts)
+        parts.stock_changed.extend(scan.stock_changed)
+        parts.removed = removed_ids(known, scan.present, by_id, fetched)
+        # Asked for but not returned by products_query although stock_query has them: gone from the products.
+        parts.removed.extend(pid for pid in scan.refetch if pid in known and pid not in fetched)
+        return _delta(parts, marks.highest(seen_updated, watermark))
+
+    def _by_ids(self, layout: Layout, ids: list[Any]) -> list[Sequence[Any]]:
+        column = "q." + quoted(self._db.engine.dialect, layout.name_of("product_id"))
+        clause = text(wrap_where(self._products, f"{column} IN :ids")).bindparams(bindparam("ids", expanding=True))
+        rows: list[Sequence[Any]] = []
+        for start in range(0, len(ids), REFETCH_CHUNK):
+            _, chunk = self._db.fetch("products_query", clause, {"ids": ids[start : start + REFETCH_CHUNK]})
+            rows.extend(chunk)
+        return rows
+
+
+def _delta(parts: DeltaParts, watermark: str | None) -> WarehouseDelta:
+    return WarehouseDelta(
+        changed=tuple(sorted(parts.changed, key=lambda row: row.product_id)),
+        stock_changed=tuple(sorted(parts.stock_changed)),
+        removed=tuple(sorted(set(parts.removed))),
+        rejected=tuple(sorted(parts.rejected, key=lambda problem: problem.product_id)),
+        watermark=watermark,
+    )
