@@ -83,12 +83,15 @@ class MemoryLedger:
         upserts = {key: dump_json(data) for key, data in changes.upserts.items()}
         new_commands = [records.command_row(command, now) for command in commands]
         with self._lock:
+            fresh: dict[str, dict[str, Any]] = {}
+            for row in new_commands:
+                if row["id"] not in self._commands:
+                    fresh.setdefault(row["id"], row)
+            self._commands.update(fresh)  # the only step left that could fail, so it goes first
             self._projection.update(upserts)
             for key in changes.deletes:
                 self._projection.pop(key, None)
             self._folded_seq = folded_seq
-            for row in new_commands:
-                self._commands.setdefault(row["id"], row)
 
     def reset_projection(self) -> None:
         with self._lock:

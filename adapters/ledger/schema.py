@@ -11,15 +11,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-import migrations
 from adapters.ledger.connect import create_ledger_engine, ledger_url, redact
 from engine.errors import RetryLater, StopEngine
+
+# migrations/ sits next to adapters/, in the checkout and in an installed wheel alike.
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:
     """An alembic Config for the packaged migrations, independent of the working directory."""
     config = Config()
-    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config.set_main_option("script_location", str(MIGRATIONS))
     if url is not None:
         # ConfigParser interpolation: a literal % in a password must be doubled.
         config.set_main_option("sqlalchemy.url", ledger_url(url).render_as_string(False).replace("%", "%%"))

@@ -124,7 +124,7 @@ class SqlLedger:
         """Upserts first, then deletes (a key in both ends up deleted), the folded seq, then new commands."""
         now = self._now()
         upserts = [{"kind": k, "key": key, "data": dump_json(data)} for (k, key), data in changes.upserts.items()]
-        newoutbox = [records.command_row(command, now) for command in commands]
+        new_commands = [records.command_row(command, now) for command in commands]
         with self._transaction(write=True) as connection:
             dialect = connection.dialect
             if upserts:
@@ -135,8 +135,8 @@ class SqlLedger:
                 )
                 connection.execute(statement, [{"d_kind": k, "d_key": key} for k, key in changes.deletes])
             self._set_folded_seq(connection, folded_seq)
-            if newoutbox:
-                connection.execute(insert_ignoring(dialect, outbox, ["id"]), newoutbox)
+            if new_commands:
+                connection.execute(insert_ignoring(dialect, outbox, ["id"]), new_commands)
 
     def reset_projection(self) -> None:
         with self._transaction(write=True) as connection:
@@ -157,7 +157,7 @@ class SqlLedger:
             row = connection.execute(select(outbox).where(outbox.c.id == command_id)).first()
         return None if row is None else records.command_record(row)
 
-    def dueoutbox(self, now: datetime) -> list[CommandRecord]:
+    def due_commands(self, now: datetime) -> list[CommandRecord]:
         due = outbox.c.next_attempt_at.is_(None) | (outbox.c.next_attempt_at <= utc(now))
         query = select(outbox).where(outbox.c.status.in_(DUE_STATUSES), due).order_by(outbox.c.created_at, outbox.c.id)
         with self._transaction() as connection:
