@@ -159,7 +159,7 @@ def to_rows(
 
 
 def all_rows(state: State) -> dict[tuple[str, str], dict[str, Any]]:
-    keys = {("meta", "policy"), ("meta", "journal")}
+    keys = {("meta", "policy")} | ({("meta", "journal")} if state.covered_until is not None else set())
     keys |= {("product", k) for k in state.products}
     keys |= {("offer", k) for k in state.offers}
     keys |= {("line", k) for k in state.lines}

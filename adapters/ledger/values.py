@@ -10,7 +10,7 @@ import orjson
 
 from engine.ports import NewEvent
 
-COMMAND_STATUSES = ("pending", "sent", "done", "failed", "dead")
+COMMAND_STATUSES = ("pending", "held", "sent", "done", "failed", "dead")
 DUE_STATUSES = ("pending", "failed")
 
 
