@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -91,13 +91,20 @@ def summary_line(record: Mapping[str, Any]) -> str:
     def counts(values: Mapping[str, int]) -> str:
         return " ".join(f"{k}={v}" for k, v in sorted(values.items()) if v) or "none"
 
-    errors = record.get("errors") or []
+    errors = list(record.get("errors") or [])
+    if record.get("stopped"):
+        errors.insert(0, f"stopped: {record['stopped']}")
     text = (
         f"cycle {record.get('outcome', '?')} in {float(record.get('duration_seconds', 0)):.2f} s"
         f"{' (dry run)' if record.get('dry_run') else ''}: events in {counts(record.get('events_in') or {})}; "
         f"commands out {counts(record.get('commands_out') or {})}; {len(errors)} error(s)"
     )
-    return text + (f"; first: {errors[0]}" if errors else "")
+    held = f"; {record['held']} held for an operator" if record.get("held") else ""
+    return text + held + (f"; first: {errors[0]}" if errors else "")
+
+
+class HasAsDict(Protocol):
+    def as_dict(self) -> Mapping[str, Any]: ...
 
 
 class RunLog:
@@ -110,17 +117,26 @@ class RunLog:
     def path_for(self, when: datetime) -> Path:
         return self.log_dir / f"allegro-sync-{when.astimezone(UTC).date().isoformat()}.jsonl"
 
-    def write(self, report: CycleReport | Mapping[str, Any]) -> Path:
-        """Record one cycle: the scrubbed JSON line first (the durable record), then the console line."""
-        record = report.as_record() if isinstance(report, CycleReport) else dict(report)
+    def write(self, report: CycleReport | HasAsDict | Mapping[str, Any]) -> Path:
+        """Record one cycle: the scrubbed JSON line first (the durable record), then the console line.
+
+        Accepts this module's `CycleReport`, any object with `as_dict()` (the cycle's own report) or a dict;
+        the day of the file comes from `ts` or `started_at`.
+        """
+        if isinstance(report, CycleReport):
+            record = report.as_record()
+        elif isinstance(report, Mapping):
+            record = dict(report)
+        else:
+            record = dict(report.as_dict())
         record = self.scrub.value(record)
-        when = report.started_at if isinstance(report, CycleReport) else _parse_ts(record.get("ts"))
+        when = _parse_ts(record.get("ts") or record.get("started_at"))
         path = self.path_for(when)
         path.parent.mkdir(parents=True, exist_ok=True)
         line = orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS, default=str)
         with path.open("ab") as handle:  # one write of a whole line: concurrent appenders do not interleave
             handle.write(line + b"\n")
-        level = logging.INFO if record.get("outcome") in ("ok", "skipped") else logging.WARNING
+        level = logging.INFO if record.get("outcome") in ("ok", "skipped", None) else logging.WARNING
         log.log(level, "%s", summary_line(record))
         return path
 

@@ -100,3 +100,24 @@ def test_plain_dict_reports_are_accepted(tmp_path: Path) -> None:
     path = RunLog(tmp_path).write({"ts": "2026-11-28T23:59:59+00:00", "outcome": "skipped", "errors": []})
     assert path.name == "allegro-sync-2026-11-28.jsonl"
     assert read_lines(path)[0]["outcome"] == "skipped"
+
+
+class CycleLikeReport:
+    """Stands for the cycle's own report type: anything with `as_dict()`."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "started_at": "2026-11-27T10:00:00+00:00", "outcome": "stopped", "stopped": "token revoked",
+            "events_in": {}, "commands_out": {}, "errors": [], "held": 2, "duration_seconds": 0.5,
+        }  # fmt: skip
+
+
+def test_reports_with_as_dict_are_accepted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="allegro_sync.cycle"):
+        path = RunLog(tmp_path).write(CycleLikeReport())
+    assert path.name == "allegro-sync-2026-11-27.jsonl"
+    assert read_lines(path)[0]["held"] == 2
+    assert caplog.messages == [
+        "cycle stopped in 0.50 s: events in none; commands out none; 1 error(s); 2 held for an operator; "
+        "first: stopped: token revoked"
+    ]

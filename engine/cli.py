@@ -1,0 +1,329 @@
+"""The `allegro-sync` command line: thin commands that load settings, call one function and print.
+
+Adding a command: write its body as a plain function that takes what it needs (settings, a ledger, `now`)
+and returns data, then a few lines that register it with `@command(<group>, "name")` and print the result.
+`@command` turns every `SyncError` into `error: <message>` on stderr and a non-zero exit code (2 for
+configuration and usage mistakes, 75 for "busy, try again later", 1 otherwise) without a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import functools
+import getpass
+import ipaddress
+import logging
+import socket
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import orjson
+import typer
+
+from engine.errors import ConfigError, RetryLater, SyncError
+from engine.ports import Ledger
+from engine.settings import Settings, load_settings, sqlite_path
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_ERROR, EXIT_USAGE, EXIT_TEMPFAIL = 1, 2, 75
+LOCK_WAIT_SECONDS = 30.0
+KNOWN_CURSORS = ("allegro.orders", "allegro.offers", "warehouse.products")
+
+
+class UsageError(SyncError):
+    """The command line asks for something impossible (an unknown cursor, a reserved position word)."""
+
+
+def exit_code_of(exc: SyncError) -> int:
+    if isinstance(exc, ConfigError | UsageError):
+        return EXIT_USAGE
+    return EXIT_TEMPFAIL if isinstance(exc, RetryLater) else EXIT_ERROR
+
+
+def report_error(exc: SyncError) -> int:
+    """Print each line of the message as `error: ...` on stderr; return the exit code."""
+    for line in str(exc).splitlines() or [type(exc).__name__]:
+        typer.echo(f"error: {line}", err=True)
+    return exit_code_of(exc)
+
+
+def command(group: typer.Typer, name: str | None = None, **options: Any) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Register `fn` as a command of `group`, with known errors turned into one-line messages."""
+
+    def register(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except SyncError as exc:
+                raise typer.Exit(report_error(exc)) from None
+
+        group.command(name, **options)(run)
+        return fn
+
+    return register
+
+
+@dataclass(slots=True)
+class AppState:
+    """What the global options decided; settings are loaded on first use (some commands need none)."""
+
+    config_path: Path
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+
+app = typer.Typer(
+    name="allegro-sync",
+    help="Keep a warehouse database and an Allegro account in step.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The ledger database.", no_args_is_help=True)
+cursors_app = typer.Typer(help="Positions in the Allegro journals and the warehouse.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(cursors_app, name="cursors")
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    config: Annotated[Path, typer.Option("--config", help="The configuration file.")] = Path("config.toml"),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    ctx.obj = AppState(config_path=config)
+    configure_logging(logging.DEBUG if verbose else logging.INFO)
+
+
+def configure_logging(level: int) -> None:
+    """Readable log lines on stderr (rich), once per process."""
+    root = logging.getLogger()
+    if any(getattr(h, "_allegro_sync", False) for h in root.handlers):
+        return
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
+    handler._allegro_sync = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)  # libraries (alembic, httpx, apscheduler) only when something is wrong
+    for name in ("allegro_sync", "engine", "adapters", "emulator"):
+        logging.getLogger(name).setLevel(level)
+
+
+def state_of(ctx: typer.Context) -> AppState:
+    assert isinstance(ctx.obj, AppState)
+    return ctx.obj
+
+
+@contextlib.contextmanager
+def open_state(settings: Settings) -> Iterator[Ledger]:
+    """The ledger named by `[engine].state_url` (it must have been created with `db upgrade`)."""
+    from adapters.ledger import open_ledger
+
+    ledger = open_ledger(settings.engine.state_url.reveal())
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def age_text(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{max(seconds, 0):.0f} s"
+
+
+# ------------------------------------------------------------------------------------------------ db
+
+
+def upgrade_ledger(settings: Settings) -> str:
+    """Create the ledger or migrate it to the newest revision; say what changed."""
+    from adapters.ledger import current_revision, upgrade
+    from engine.lock import acquire_cycle_lock
+
+    url = settings.engine.state_url
+    path = sqlite_path(url.reveal())
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with acquire_cycle_lock(url.reveal(), LOCK_WAIT_SECONDS):
+        before = current_revision(url.reveal()) if path is None or path.exists() else None
+        upgrade(url.reveal())
+        after = current_revision(url.reveal())
+    if before == after:
+        return f"ledger {url} is already at revision {after}"
+    return f"ledger {url} upgraded from {before or 'empty'} to revision {after}"
+
+
+@command(db_app, "upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create the ledger database or bring it to the newest schema."""
+    typer.echo(upgrade_ledger(state_of(ctx).settings()))
+
+
+# ------------------------------------------------------------------------------------------------ cursors
+
+
+def cursor_rows(ledger: Ledger, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.name,
+            "position": c.position,
+            "updated_at": c.updated_at.isoformat(),
+            "age_seconds": round((now - c.updated_at).total_seconds(), 1),
+        }
+        for c in ledger.cursors()
+    ]
+
+
+def reset_cursor(ledger: Ledger, name: str, to: str, *, reason: str, now: datetime) -> dict[str, Any]:
+    """Move cursor `name` to `to` (`beginning` or a position) as an `operator` CursorReset event."""
+    from engine.events import CursorReset, encode
+
+    current = {c.name: c.position for c in ledger.cursors()}
+    valid = sorted(set(current) | set(KNOWN_CURSORS))
+    if name not in valid:
+        close = difflib.get_close_matches(name, valid, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(valid)}"
+        raise UsageError(f"cursor {name}: unknown; {hint}")
+    if to == "latest":
+        raise UsageError("--to latest: cannot be resolved here; expected beginning or an explicit POSITION")
+    target = None if to == "beginning" else to
+    event = CursorReset(
+        occurred_at=now, cursor=name, from_position=current.get(name), to_position=target, reason=reason
+    )
+    ledger.append([encode(event, f"cursor-reset:{uuid.uuid4()}")], cursor=(name, target))
+    return {"cursor": name, "from": current.get(name), "to": target, "reason": reason}
+
+
+@command(cursors_app, "list")
+def cursors_list(ctx: typer.Context) -> None:
+    """Show each cursor's position and how long ago it moved."""
+    from rich.console import Console
+    from rich.table import Table
+
+    with open_state(state_of(ctx).settings()) as ledger:
+        rows = cursor_rows(ledger, datetime.now(UTC))
+    table = Table("name", "position", "age")
+    for row in rows:
+        table.add_row(row["name"], row["position"] or "(beginning)", age_text(row["age_seconds"]))
+    Console(width=120).print(table if rows else "no cursors yet (the first cycle creates them)")
+
+
+@command(cursors_app, "reset")
+def cursors_reset(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="allegro.orders, allegro.offers or warehouse.products")],
+    to: Annotated[str, typer.Option("--to", help="beginning or an explicit POSITION")],
+    reason: Annotated[str, typer.Option("--reason", help="Why; kept in the ledger.")] = "",
+) -> None:
+    """Move a cursor; recorded as an operator event (who, from, to, why)."""
+    who = f"{getpass.getuser()}@{socket.gethostname()}"
+    from engine.lock import acquire_cycle_lock
+
+    settings = state_of(ctx).settings()
+    with acquire_cycle_lock(settings.engine.state_url.reveal(), LOCK_WAIT_SECONDS), open_state(settings) as ledger:
+        done = reset_cursor(ledger, name, to, reason=f"{who}: {reason or 'no reason given'}", now=datetime.now(UTC))
+    typer.echo(f"cursor {name} moved from {done['from'] or '(beginning)'} to {done['to'] or '(beginning)'}")
+
+
+# ------------------------------------------------------------------------------------------------ status
+
+
+def collect_status(settings: Settings, ledger: Ledger, now: datetime) -> dict[str, Any]:
+    """The health summary `status` prints: ledger head and fold, cursors, the outbox by status."""
+    url = settings.engine.state_url
+    path = sqlite_path(url.reveal())
+    folded_seq, _ = ledger.load_projection()
+    head_seq = ledger.last_seq()
+    counts_of = getattr(ledger, "command_counts", None)
+    counts: dict[str, int] = counts_of() if callable(counts_of) else {}
+    if not callable(counts_of):
+        for record in ledger.commands():
+            counts[record.status] = counts.get(record.status, 0) + 1
+    return {
+        "config": str(settings.config_path),
+        "environment": settings.allegro.environment,
+        "state_url": str(url),
+        "state_file": str(path) if path else None,
+        "ledger": {"head_seq": head_seq, "folded_seq": folded_seq, "unfolded": head_seq - folded_seq},
+        "cursors": cursor_rows(ledger, now),
+        "commands": {s: counts.get(s, 0) for s in ("pending", "sent", "failed", "dead", "done")},
+    }
+
+
+def status_text(status: dict[str, Any]) -> str:
+    ledger, commands = status["ledger"], status["commands"]
+    lines = [
+        f"config       {status['config']} ({status['environment']})",
+        f"ledger       {status['state_url']}: head seq {ledger['head_seq']}, folded {ledger['folded_seq']}",
+        "commands     " + ", ".join(f"{k} {v}" for k, v in commands.items()),
+    ]
+    for row in status["cursors"]:
+        position = row["position"] or "(beginning)"
+        lines.append(f"cursor       {row['name']}: {position}, moved {age_text(row['age_seconds'])} ago")
+    return "\n".join(lines)
+
+
+@command(app, "status")
+def status(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False
+) -> None:
+    """Show the ledger, the cursors and the outbox."""
+    settings = state_of(ctx).settings()
+    with open_state(settings) as ledger:
+        result = collect_status(settings, ledger, datetime.now(UTC))
+    if as_json:
+        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        typer.echo(status_text(result))
+
+
+# ------------------------------------------------------------------------------------------------ emulator
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@command(app, "emulator")
+def emulator(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8900,
+) -> None:
+    """Serve the Allegro emulator (for the demo and tests) until Ctrl+C."""
+    from emulator.server import serve
+
+    if not is_loopback(host):
+        typer.echo(f"warning: the emulator on {host} has no real security; keep it off public networks", err=True)
+    typer.echo(f"emulator on http://{host}:{port} (Ctrl+C stops it)", err=True)
+    serve(host, port)
+
+
+def main() -> None:
+    """Console-script entry point (`allegro-sync`)."""
+    try:
+        app(prog_name="allegro-sync")
+    except SyncError as exc:  # raised outside a command (e.g. in a callback)
+        sys.exit(report_error(exc))
+    except KeyboardInterrupt:
+        sys.exit(130)
