@@ -87,7 +87,7 @@ def test_cursors_list_shows_name_position_and_age(config: Path) -> None:
     code, out, _ = run(config, "cursors", "list")
     assert code == 0
     header, row = [line for line in out.splitlines() if "│" in line or "┃" in line][:2]
-    assert ["name", "position", "age"] == [c.strip() for c in header.strip("┃ ").split("┃")]
+    assert [c.strip() for c in header.strip("┃ ").split("┃")] == ["name", "position", "age"]
     assert [c.strip() for c in row.strip("│ ").split("│")][:2] == ["warehouse.products", "2026-11-28 06:00:00"]
 
 
