@@ -127,7 +127,13 @@ def flag_value(value: Any) -> tuple[bool, str | None]:
         return False, None
     if isinstance(value, bool):
         return value, None
-    if isinstance(value, int | Decimal | float):
+    if isinstance(value, int):
+        return value != 0, None
+    if isinstance(value, Decimal | float):
+        if (isinstance(value, Decimal) and not value.is_finite()) or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
+            return False, f"list {value!r} is not a yes/no value; use 1/0, T/N, tak/nie or yes/no"
         return value != 0, None
     if isinstance(value, bytes | bytearray) and len(value) == 1 and value[0] in (0, 1):  # MySQL BIT(1)
         return value[0] == 1, None
