@@ -1,0 +1,1 @@
+"""The Allegro REST API adapter: the real `engine.ports.Allegro` implementation (`AllegroClient`)."""
