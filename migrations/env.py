@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -11,6 +12,10 @@ from adapters.ledger.connect import create_ledger_engine
 from adapters.ledger.tables import metadata
 
 config = context.config
+
+# The `alembic` command line logs through alembic.ini; programmatic callers keep their own logging.
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
 def ledger_url() -> str:
@@ -31,6 +36,9 @@ def run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
+        # Our SQLite connections BEGIN explicitly (adapters/ledger/connect.py), so DDL there is transactional
+        # too: a migration that fails half-way leaves nothing behind.
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()

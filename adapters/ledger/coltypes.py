@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import String
@@ -37,7 +38,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         value = utc(value)
         if dialect.name == "postgresql":
             return value
-        return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "+00:00"
+        return _iso(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -45,3 +46,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         if isinstance(value, datetime):
             return value.astimezone(UTC)
         return datetime.fromisoformat(value).astimezone(UTC)
+
+
+@lru_cache(maxsize=256)  # a batch of events shares its recorded_at and often its occurred_at
+def _iso(value: datetime) -> str:
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "+00:00"

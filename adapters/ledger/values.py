@@ -28,6 +28,8 @@ def load_json(text: str) -> dict[str, Any]:
 
 def utc(value: datetime) -> datetime:
     """`value` in UTC; a naive datetime is refused rather than guessed."""
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value.isoformat()} given to the ledger; use a timezone-aware UTC time")
     return value.astimezone(UTC)
