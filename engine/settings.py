@@ -187,7 +187,10 @@ class WarehouseSettings:
     stock_query: str | None = None
     offer_linked: str | None = None
     applied_table: str = "allegro_sync_applied"  # "" opts out (no exactly-once guard in the warehouse)
-    updated_at_overlap_seconds: float = 5.0
+    updated_at_overlap_seconds: int = 300
+    connect_timeout_seconds: float = 10.0
+    statement_timeout_seconds: float | None = 60.0  # 0 in the file = no limit
+    lock_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -435,7 +438,7 @@ def _warehouse(check: Checker, raw: Mapping[str, Any], flows: FlowSettings) -> W
             "offer_linked",
             params=("product_id",),
             optional=True,
-            expected="a statement using :product_id (and :offer_id, :status, :problem)",
+            expected="a statement using :product_id (and :offer_id, :offer_status, :problem)",
         ),
         applied_table=s.text(
             "applied_table",
@@ -443,7 +446,10 @@ def _warehouse(check: Checker, raw: Mapping[str, Any], flows: FlowSettings) -> W
             pattern=r"|[A-Za-z_]\w*(\.[A-Za-z_]\w*)?",
             expected='a table name such as "allegro_sync_applied" ("" opts out)',
         ),
-        updated_at_overlap_seconds=s.number("updated_at_overlap_seconds", 5.0, minimum=0.0),
+        updated_at_overlap_seconds=s.integer("updated_at_overlap_seconds", 300, minimum=0),
+        connect_timeout_seconds=s.number("connect_timeout_seconds", 10.0, minimum=0, exclusive_minimum=True),
+        statement_timeout_seconds=s.number("statement_timeout_seconds", 60.0, minimum=0) or None,
+        lock_timeout_seconds=s.number("lock_timeout_seconds", 10.0, minimum=0, exclusive_minimum=True),
     )
 
 

@@ -317,3 +317,13 @@ def test_orders_flow_off_makes_stock_statements_optional(tmp_path: Path) -> None
 def test_secret_equality_does_not_leak() -> None:
     assert Secret("a") == Secret("a") and Secret("a") != Secret("b")
     assert "a" not in f"{Secret('a')!r}{Secret('a')!s}"
+
+
+def test_shipped_config_runs_the_sample_warehouse_sql() -> None:
+    from demo.sample import SAMPLE_CATEGORIES, SAMPLE_CONDITIONS, SAMPLE_SQL
+
+    warehouse = load_settings(REPO / "config.toml", {}).warehouse
+    shipped = {key: " ".join(str(getattr(warehouse, key)).split()) for key in SAMPLE_SQL}
+    assert shipped == {key: " ".join(sql.split()) for key, sql in SAMPLE_SQL.items()}
+    mapping = load_settings(REPO / "config.toml", {}).mapping
+    assert (dict(mapping.categories), dict(mapping.conditions)) == (SAMPLE_CATEGORIES, SAMPLE_CONDITIONS)
