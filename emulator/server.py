@@ -59,8 +59,15 @@ class RunningServer:
     stop: Callable[[], None]
 
 
-def start_in_thread(config: EmulatorConfig | None = None, host: str = "127.0.0.1") -> RunningServer:
-    """Starts a real uvicorn server on a free port in a daemon thread and waits until it accepts connections."""
+def start_in_thread(
+    config: EmulatorConfig | None = None,
+    host: str = "127.0.0.1",
+    prepare: Callable[[Starlette], object] | None = None,
+) -> RunningServer:
+    """Starts a real uvicorn server on a free port in a daemon thread and waits until it accepts connections.
+
+    `prepare` gets the app before it serves (tests use it to add a checking middleware).
+    """
     import uvicorn
 
     from emulator.app import create_app
@@ -74,6 +81,8 @@ def start_in_thread(config: EmulatorConfig | None = None, host: str = "127.0.0.1
     base_url = f"http://{host}:{port}"
     config = replace(config or EmulatorConfig(), base_url=base_url)
     app = create_app(config)
+    if prepare is not None:
+        prepare(app)
     server = uvicorn.Server(_uvicorn_config(app, host, port))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="allegro-emulator", daemon=True)
     thread.start()
