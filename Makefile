@@ -1,0 +1,52 @@
+# allegro-sync developer entry points. Needs only make and Python >= 3.11 on PATH.
+#   make demo    the end-to-end demo against the bundled Allegro emulator
+#   make test    lint, type-check and the test suite (creates .venv on first use)
+#   make lint    ruff + mypy only
+#   make bench   the benchmark scenarios
+#   make clean   remove .venv and tool caches;  make clean-demo  removes the demo's state files
+
+SHELL := /bin/sh
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# python3.11 if present, else python3 when it is 3.11 or newer.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || \
+	{ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v python3; })
+LINT_PATHS := engine adapters emulator tests
+TYPED_PATHS := engine adapters emulator
+
+.PHONY: help install lint test demo bench clean clean-demo
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed: install python3.11 (or a python3 >= 3.11)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependencies (pyproject.toml) change.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[mysql,postgres,dev]'
+	touch $@
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy $(TYPED_PATHS)
+
+test: lint
+	$(BIN)/pytest
+
+demo: $(STAMP)
+	$(BIN)/allegro-sync demo
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-demo:
+	rm -rf logs state.db state.db-wal state.db-shm state.db.lock warehouse.db warehouse.db-wal warehouse.db-shm tokens.json
