@@ -136,7 +136,7 @@ def test_new_product_with_an_old_timestamp_is_found_through_stock_query(
                 cena="59,90",
                 wystawiaj="T",
                 zmodyfikowano=datetime(2019, 1, 1),
-            )  # fmt: skip
+            )
         )
         connection.execute(insert(stany_magazynowe).values(towar_id=1000, ilosc=3))
     delta = warehouse.read_delta(known, mark)
@@ -146,7 +146,10 @@ def test_new_product_with_an_old_timestamp_is_found_through_stock_query(
 def test_without_updated_at_every_read_is_full_and_has_no_watermark(
     make_warehouse: Any, sample: Any, admin: Engine, warehouse_url: str
 ) -> None:
-    query = "SELECT t.id AS product_id, t.nazwa AS title, s.ilosc AS stock FROM towary t JOIN stany_magazynowe s ON s.towar_id = t.id"
+    query = (
+        "SELECT t.id AS product_id, t.nazwa AS title, s.ilosc AS stock "
+        "FROM towary t JOIN stany_magazynowe s ON s.towar_id = t.id"
+    )
     warehouse = make_warehouse(products_query=query)
     known, mark = first_read(warehouse)
     assert mark is None and len(known) == PRODUCTS
