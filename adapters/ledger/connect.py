@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from engine.errors import ConfigError
 
@@ -36,6 +37,12 @@ def redact(url: str | URL) -> str:
     except Exception:  # an unparsable URL is shown without its userinfo rather than raising again
         text = str(url)
         return text.split("@", 1)[-1] if "@" in text else text
+
+
+def driver_reason(exc: DBAPIError) -> str:
+    """The first line of the driver's message (never the SQL or its parameters), for one-line errors."""
+    text = str(exc.orig).strip()
+    return text.splitlines()[0] if text else type(exc.orig).__name__
 
 
 def create_ledger_engine(url: str | URL) -> Engine:

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from adapters.ledger.connect import create_ledger_engine, ledger_url, redact
+from adapters.ledger.connect import create_ledger_engine, driver_reason, ledger_url, redact
 from engine.errors import RetryLater, StopEngine
 
 # migrations/ sits next to adapters/, in the checkout and in an installed wheel alike.
@@ -34,12 +34,18 @@ def head_revision() -> str:
 
 
 def upgrade(url: str) -> None:
-    """Bring the ledger at `url` to the newest revision (creating a SQLite file if there is none)."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the ledger at `url` to the newest revision (creating a SQLite file if there is none).
+
+    Raises StopEngine, naming the ledger without its password, when the database cannot be reached or written.
+    """
+    try:
+        command.upgrade(alembic_config(url), "head")
+    except DBAPIError as exc:
+        raise StopEngine(f"ledger {redact(url)} cannot be upgraded: {driver_reason(exc)}") from exc
 
 
 def current_revision(url: str) -> str | None:
-    """The ledger's alembic revision, or None for an empty database."""
+    """The ledger's alembic revision, or None for an empty database (a missing SQLite file is not created)."""
     engine = create_ledger_engine(url)
     try:
         return revision_of(engine)
@@ -48,28 +54,29 @@ def current_revision(url: str) -> str | None:
 
 
 def revision_of(engine: Engine) -> str | None:
+    if _missing_sqlite_file(engine):
+        return None
     try:
         with engine.connect() as connection:
             heads = MigrationContext.configure(connection).get_current_heads()
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
-        raise RetryLater(f"ledger {redact(engine.url)} cannot be read: {reason}") from exc
+        raise RetryLater(f"ledger {redact(engine.url)} cannot be read: {driver_reason(exc)}") from exc
     return ",".join(sorted(heads)) if heads else None
 
 
 def check_at_head(engine: Engine) -> None:
     """Raise StopEngine unless the ledger behind `engine` is at the newest revision."""
-    url = redact(engine.url)
-    # A missing SQLite file is an empty ledger: say so without creating the file.
-    found = None if _missing_sqlite_file(engine) else revision_of(engine)
+    found = revision_of(engine)
     expected = head_revision()
     if found != expected:
+        ledger = redact(engine.url)
         raise StopEngine(
-            f"ledger {url} is at revision {found or '<none>'}, expected {expected}: run `allegro-sync db upgrade`"
+            f"ledger {ledger} is at revision {found or '<none>'}, expected {expected}: run `allegro-sync db upgrade`"
         )
 
 
 def _missing_sqlite_file(engine: Engine) -> bool:
+    """A SQLite ledger whose file does not exist yet: an empty ledger, found without creating the file."""
     database = engine.url.database
     if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return False

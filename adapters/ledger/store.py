@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from adapters.ledger import records
-from adapters.ledger.connect import WRITE, create_ledger_engine, redact
+from adapters.ledger.connect import WRITE, create_ledger_engine, driver_reason, redact
 from adapters.ledger.schema import check_at_head
 from adapters.ledger.statements import insert_ignoring, upsert
 from adapters.ledger.tables import commands as outbox
@@ -230,8 +230,7 @@ class SqlLedger:
                 with connection.begin():
                     yield connection
         except OperationalError as exc:
-            detail = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
-            raise RetryLater(f"ledger {redact(self.engine.url)}: {detail}") from exc
+            raise RetryLater(f"ledger {redact(self.engine.url)}: {driver_reason(exc)}") from exc
 
     def _insert_events(self, connection: Connection, new: Sequence[NewEvent], now: datetime) -> list[StoredEvent]:
         rows = [records.event_row(event, now) for event in unique_events(new)]

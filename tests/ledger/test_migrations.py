@@ -148,6 +148,20 @@ def test_opening_an_empty_or_outdated_sqlite_ledger_asks_for_db_upgrade(tmp_path
         open_ledger(f"sqlite:///{path}")
 
 
+def test_current_revision_of_a_missing_sqlite_file_is_none_and_creates_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+
+    assert current_revision(f"sqlite:///{path}") is None
+    assert not path.exists()
+
+
+def test_upgrading_a_sqlite_ledger_in_a_missing_directory_names_the_ledger(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'no-such-dir' / 'state.db'}"
+
+    with pytest.raises(StopEngine, match=r"ledger sqlite:///.*/no-such-dir/state.db cannot be upgraded: "):
+        upgrade(url)
+
+
 def test_opening_a_migrated_ledger_succeeds(sqlite_url: str) -> None:
     with open_ledger(sqlite_url) as ledger:
         assert ledger.last_seq() == 0
