@@ -105,13 +105,11 @@ def category(category_id: str) -> Json | None:
     if entry is None:
         return None
     name, parent, leaf = entry
-    return {
-        "id": category_id,
-        "name": name,
-        "leaf": leaf,
-        "parent": {"id": parent} if parent else None,
-        "options": dict(_OPTIONS),
-    }
+    found: Json = {"id": category_id, "name": name, "leaf": leaf, "options": dict(_OPTIONS)}
+    if parent:
+        # Allegro sends `parent: null` for top-level categories, but the spec's CategoryDto does not allow null.
+        found["parent"] = {"id": parent}
+    return found
 
 
 def children(parent_id: str | None) -> list[Json]:

@@ -111,19 +111,25 @@ def _price(body: Json, errors: list[Json]) -> Json:
             "minimalPrice": None, "startingPrice": None}
 
 
-def _stock(body: Json, errors: list[Json]) -> Json:
+def _stock(body: Json, errors: list[Json], *, activating: bool) -> Json:
     stock = body.get("stock")
     available = stock.get("available") if isinstance(stock, dict) else None
     if isinstance(available, bool) or not isinstance(available, int) or not 0 <= available <= MAX_STOCK:
         errors.append(error("ConstraintViolationException.StockRange",
                             f"stock.available must be an integer between 0 and {MAX_STOCK}", path="stock.available"))
         available = 0
+    elif activating and available < 1:
+        errors.append(error("AvailableStockMustEqualToOneOrBeGreaterThanOne",
+                            "Available stock must be equal to 1 or greater than 1", path="stock.available"))
     unit = stock.get("unit") if isinstance(stock, dict) else None
     return {"available": available, "unit": unit if unit in ("UNIT", "PAIR", "SET") else "UNIT"}
 
 
-def normalise(body: Json, *, status: str, errors: list[Json]) -> Json:
-    """The offer content Allegro would store for `body` (publication, ids and times are added by the caller)."""
+def normalise(body: Json, *, activating: bool, errors: list[Json]) -> Json:
+    """The offer content Allegro would store for `body` (publication, ids and times are added by the caller).
+
+    `activating`: the request asks for ACTIVE, which needs stock of at least 1.
+    """
     name = body.get("name")
     if not isinstance(name, str) or not MIN_NAME <= len(name) <= MAX_NAME:
         errors.append(error("ConstraintViolationException.NameLength",
@@ -136,7 +142,9 @@ def normalise(body: Json, *, status: str, errors: list[Json]) -> Json:
     elif not category["leaf"]:
         errors.append(error("CATEGORY_NOT_LEAF", f"Category {category_id} is not a leaf category",
                             path="category.id"))
-    parameters = _parameters(body, str(category_id) if category_id else None, product, errors)
+    # Parameters are checked against a known leaf category only; otherwise the category error says it all.
+    parameters = (_parameters(body, str(category_id), product, errors) if category and category["leaf"]
+                  else list(body.get("parameters") or []))
     images = [url for url in body.get("images") or [] if isinstance(url, str)]
     if not images and product is not None:
         images = [image["url"] for image in product.get("images") or []]
@@ -145,10 +153,7 @@ def normalise(body: Json, *, status: str, errors: list[Json]) -> Json:
                             path="images"))
     elif len(images) > MAX_IMAGES:
         errors.append(error("GallerySizeException", f"At most {MAX_IMAGES} images are allowed", path="images"))
-    stock = _stock(body, errors)
-    if status == "ACTIVE" and stock["available"] < 1:
-        errors.append(error("AvailableStockMustEqualToOneOrBeGreaterThanOne",
-                            "Available stock must be equal to 1 or greater than 1", path="stock.available"))
+    stock = _stock(body, errors, activating=activating)
     external = body.get("external")
     external_id = external.get("id") if isinstance(external, dict) else None
     if external_id is not None and (not isinstance(external_id, str) or len(external_id) > MAX_EXTERNAL_ID):

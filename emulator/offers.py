@@ -51,7 +51,7 @@ def create(
     if wanted not in ("ACTIVE", "INACTIVE"):
         errors.append(error("ConstraintViolationException", "publication.status must be ACTIVE or INACTIVE",
                             path="publication.status"))
-    content = normalise(request, status=wanted, errors=errors)
+    content = normalise(request, activating=wanted == "ACTIVE", errors=errors)
     if errors:
         return None, errors
     now = state.now()
@@ -135,7 +135,7 @@ def apply_patch(state: EmulatorState, offer: Offer, patch: Json) -> list[Json]:
     if wanted not in (None, "ACTIVE", "ENDED", status_of(offer)):
         errors.append(error("ConstraintViolationException", f"publication.status cannot be set to {wanted}",
                             path="publication.status"))
-    content = normalise(merged, status="ACTIVE" if wanted == "ACTIVE" else status_of(offer), errors=errors)
+    content = normalise(merged, activating=wanted == "ACTIVE" and status_of(offer) not in PUBLISHING, errors=errors)
     if errors:
         return errors
     old_content = {key: offer.body.get(key) for key in _CONTENT}
@@ -160,11 +160,11 @@ def apply_patch(state: EmulatorState, offer: Offer, patch: Json) -> list[Json]:
 
 
 def listing_json(offer: Offer) -> Json:
-    """The offer as `GET /sale/offers` lists it."""
+    """The offer as `GET /sale/offers` lists it (absent values are left out: the spec's schema has no nulls)."""
     body = offer.body
     images = body.get("images") or []
     publication = body["publication"]
-    return {
+    return _without_nulls({
         "id": offer.id,
         "name": body["name"],
         "category": {"id": body["category"]["id"]},
@@ -190,4 +190,10 @@ def listing_json(offer: Offer) -> Json:
         "fundraisingCampaign": None,
         "isFulfillment": False,
         "additionalMarketplaces": {},
-    }
+    })
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    return value

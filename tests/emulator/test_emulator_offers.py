@@ -1,0 +1,264 @@
+"""Offers on the emulator: creation and its validation, reading, merge-patch edits and the offer list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.emulator.seller_api import VALID_EAN, SellerApi, offer_body
+
+pytestmark = pytest.mark.anyio
+
+EAN_PRODUCT = [{"product": {"id": VALID_EAN, "idType": "GTIN"}}]
+
+
+async def test_offer_without_publication_is_created_as_inactive(seller: SellerApi) -> None:
+    created = await seller.create_offer(publication=None)
+    assert created["publication"]["status"] == "INACTIVE"
+    assert created["validation"]["errors"] == []
+    assert await seller.offer_event_types() == []
+
+
+async def test_offer_created_active_is_active_with_an_activation_event(seller: SellerApi) -> None:
+    created = await seller.create_offer()
+    assert created["publication"]["status"] == "ACTIVE"
+    assert created["sellingMode"]["price"] == {"amount": "19.99", "currency": "PLN"}
+    assert created["createdAt"].endswith("Z") and len(created["createdAt"]) == 24
+    assert await seller.offer_event_types() == ["OFFER_ACTIVATED"]
+
+
+async def test_creating_an_offer_is_not_idempotent(seller: SellerApi) -> None:
+    first = await seller.create_offer()
+    second = await seller.create_offer()
+    assert first["id"] != second["id"]
+    listed = (await seller.get("/sale/offers", params={"external.id": "SKU-1"})).json()
+    assert listed["totalCount"] == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "path"),
+    [
+        ({"name": "Za krótka"}, "ConstraintViolationException.NameLength", "name"),
+        ({"name": "x" * 76}, "ConstraintViolationException.NameLength", "name"),
+        ({"category": None}, "CategoryNotFoundException", "category.id"),
+        ({"category": {"id": "999999"}}, "CategoryNotFoundException", "category.id"),
+        ({"category": {"id": "3"}}, "CATEGORY_NOT_LEAF", "category.id"),
+        ({"sellingMode": {"price": {"amount": "0.00", "currency": "PLN"}}},
+         "ConstraintViolationException.PriceRange", "sellingMode.price.amount"),
+        ({"images": None}, "GallerySizeException", "images"),
+        ({"images": [f"https://example.invalid/{n}.jpg" for n in range(17)]}, "GallerySizeException", "images"),
+        ({"stock": {"available": -1}}, "ConstraintViolationException.StockRange", "stock.available"),
+        ({"stock": {"available": 0}}, "AvailableStockMustEqualToOneOrBeGreaterThanOne", "stock.available"),
+        ({"delivery": {"shippingRates": {"name": "No such rates"}}}, "NotFoundException", "delivery.shippingRates"),
+        ({"external": {"id": "x" * 101}}, "ConstraintViolationException.ExternalIdLength", "external.id"),
+        ({"parameters": [{"id": "11323", "valuesIds": ["11323_9"]}]}, "ParameterValueException", "parameters[0]"),
+    ],
+)
+async def test_invalid_offer_is_refused_with_422(seller: SellerApi, overrides: dict[str, Any], code: str,
+                                                 path: str) -> None:
+    response = await seller.post("/sale/product-offers", offer_body(**overrides))
+    assert response.status_code == 422
+    assert [(error["code"], error["path"]) for error in response.json()["errors"]] == [(code, path)]
+    assert (await seller.get("/sale/offers")).json()["totalCount"] == 0
+
+
+async def test_missing_required_parameters_are_listed_in_metadata(seller: SellerApi) -> None:
+    response = await seller.post("/sale/product-offers", offer_body(category={"id": "257932"}, parameters=[]))
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["code"] == "ConstraintViolationException.MissingRequiredParameters"
+    assert error["metadata"] == {"missingParameterIds": "11323, 127448"}
+
+
+async def test_parameters_can_be_given_by_name_and_value_text(seller: SellerApi) -> None:
+    created = await seller.create_offer(parameters=[{"name": "Stan", "values": ["Używany"]}])
+    assert created["parameters"][0]["id"] == "11323"
+    assert created["parameters"][0]["valuesIds"] == ["11323_2"]
+
+
+async def test_offer_linked_to_a_catalogue_product_needs_no_images(seller: SellerApi) -> None:
+    created = await seller.create_offer(images=None, productSet=EAN_PRODUCT, category={"id": "257932"})
+    assert created["images"] == [f"https://a.allegroimg.com/original/5901/{VALID_EAN}-1.jpg",
+                                 f"https://a.allegroimg.com/original/5901/{VALID_EAN}-2.jpg"]
+    assert created["productSet"][0]["product"]["id"] == "5e000000-0000-4000-8000-055dfcf6b2c1"
+
+
+async def test_product_with_an_invalid_ean_is_not_found(seller: SellerApi) -> None:
+    response = await seller.post("/sale/product-offers", offer_body(
+        images=None, productSet=[{"product": {"id": "5901234123458", "idType": "GTIN"}}]))
+    assert response.status_code == 422
+    assert {error["code"] for error in response.json()["errors"]} == {"ProductNotFoundException",
+                                                                      "GallerySizeException"}
+
+
+async def test_async_creation_answers_202_then_the_operation_redirects(seller: SellerApi) -> None:
+    await seller.faults(async_offer_creation=True, async_operation_polls=1, retry_after_seconds=5)
+    response = await seller.post("/sale/product-offers", offer_body())
+    assert response.status_code == 202
+    offer_id = response.json()["id"]
+    assert response.json()["publication"]["status"] == "ACTIVATING"
+    assert response.headers["retry-after"] == "5"
+    location = response.headers["location"]
+    assert location.startswith(f"http://127.0.0.1:8900/sale/product-offers/{offer_id}/operations/")
+    path = location.removeprefix("http://127.0.0.1:8900")
+    running = await seller.get(path)
+    assert running.status_code == 202 and running.json()["operation"]["status"] == "IN_PROGRESS"
+    done = await seller.get(path)
+    assert done.status_code == 303
+    assert done.headers["location"] == f"http://127.0.0.1:8900/sale/product-offers/{offer_id}"
+    assert (await seller.offer(offer_id))["publication"]["status"] == "ACTIVE"
+
+
+async def test_async_operation_completes_when_its_time_has_passed(seller: SellerApi) -> None:
+    await seller.faults(async_offer_creation=True, async_operation_polls=100, retry_after_seconds=5)
+    offer_id = (await seller.post("/sale/product-offers", offer_body())).json()["id"]
+    await seller.advance(5)
+    assert (await seller.offer(offer_id))["publication"]["status"] == "ACTIVE"
+
+
+async def test_unknown_operation_is_404(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    response = await seller.get(f"/sale/product-offers/{offer['id']}/operations/nope")
+    assert response.status_code == 404
+
+
+async def test_unknown_offer_is_404_and_foreign_offer_is_403(seller: SellerApi) -> None:
+    assert (await seller.get("/sale/product-offers/1")).status_code == 404
+    foreign = await seller.control("POST", "offers", {**offer_body(), "seller_id": "99"})
+    response = await seller.get(f"/sale/product-offers/{foreign.json()['id']}")
+    assert response.status_code == 403
+
+
+async def test_parts_return_only_what_was_included(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    both = await seller.get(f"/sale/product-offers/{offer['id']}/parts", params=[("include", "stock"),
+                                                                                ("include", "price")])
+    assert both.json() == {"id": offer["id"], "stock": {"available": 5},
+                           "sellingMode": {"price": {"amount": "19.99", "currency": "PLN"}}}
+    stock = await seller.get(f"/sale/product-offers/{offer['id']}/parts", params={"include": "stock"})
+    assert stock.json() == {"id": offer["id"], "stock": {"available": 5}}
+
+
+async def test_parts_without_include_is_a_bad_request(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    assert (await seller.get(f"/sale/product-offers/{offer['id']}/parts")).status_code == 400
+
+
+async def test_patch_replaces_arrays_whole_and_emits_offer_changed(seller: SellerApi) -> None:
+    offer = await seller.create_offer(images=["https://example.invalid/a.jpg", "https://example.invalid/b.jpg"])
+    response = await seller.patch(f"/sale/product-offers/{offer['id']}", {"images": ["https://example.invalid/c.jpg"]})
+    assert response.status_code == 200
+    assert response.json()["images"] == ["https://example.invalid/c.jpg"]
+    assert response.json()["name"] == offer["name"]
+    assert await seller.offer_event_types() == ["OFFER_ACTIVATED", "OFFER_CHANGED"]
+
+
+async def test_patch_price_emits_price_changed(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    response = await seller.patch(f"/sale/product-offers/{offer['id']}",
+                                  {"sellingMode": {"price": {"amount": "25.50", "currency": "PLN"}}})
+    assert response.json()["sellingMode"]["price"]["amount"] == "25.50"
+    assert await seller.offer_event_types() == ["OFFER_ACTIVATED", "OFFER_PRICE_CHANGED"]
+
+
+async def test_patch_stock_zero_ends_an_active_offer_as_empty_stock(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    response = await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 0}})
+    assert response.status_code == 200
+    assert response.json()["publication"]["status"] == "ENDED"
+    assert response.json()["publication"]["endedBy"] == "EMPTY_STOCK"
+    assert await seller.offer_event_types() == ["OFFER_ACTIVATED", "OFFER_STOCK_CHANGED", "OFFER_ENDED"]
+
+
+async def test_raising_stock_alone_does_not_reactivate_an_ended_offer(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 0}})
+    response = await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 4}})
+    assert response.json()["publication"]["status"] == "ENDED"
+    assert response.json()["stock"]["available"] == 4
+
+
+async def test_stock_and_active_in_one_patch_reactivate_an_ended_offer_keeping_its_id(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 0}})
+    response = await seller.patch(f"/sale/product-offers/{offer['id']}",
+                                  {"stock": {"available": 3}, "publication": {"status": "ACTIVE"}})
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["publication"]["status"]) == (offer["id"], "ACTIVE")
+    assert (await seller.offer_event_types())[-1] == "OFFER_ACTIVATED"
+
+
+async def test_activation_requires_stock(seller: SellerApi) -> None:
+    offer = await seller.create_offer(publication=None, stock={"available": 0})
+    response = await seller.patch(f"/sale/product-offers/{offer['id']}", {"publication": {"status": "ACTIVE"}})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "AvailableStockMustEqualToOneOrBeGreaterThanOne"
+    assert (await seller.offer(offer["id"]))["publication"]["status"] == "INACTIVE"
+
+
+async def test_ended_is_applied_even_when_other_fields_fail(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    response = await seller.patch(f"/sale/product-offers/{offer['id']}",
+                                  {"name": "short", "publication": {"status": "ENDED"}})
+    assert response.status_code == 422
+    ended = await seller.offer(offer["id"])
+    assert (ended["publication"]["status"], ended["publication"]["endedBy"], ended["name"]) == (
+        "ENDED", "USER", offer["name"])
+
+
+async def test_slow_patch_answers_202_and_409_until_processed(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    await seller.faults(patch_processing_seconds=10)
+    first = await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 2}})
+    assert first.status_code == 202 and first.json()["stock"]["available"] == 5
+    assert "location" in first.headers
+    second = await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 1}})
+    assert second.status_code == 409
+    await seller.advance(10)
+    assert (await seller.offer(offer["id"]))["stock"]["available"] == 2
+    third = await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 1}})
+    assert third.status_code == 202
+
+
+async def test_offer_creation_limit_per_minute_answers_429(seller: SellerApi) -> None:
+    await seller.faults(offer_creation_limit_per_minute=2)
+    await seller.create_offer()
+    await seller.create_offer()
+    refused = await seller.post("/sale/product-offers", offer_body())
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["code"] == "RateLimitExceedException"
+    await seller.advance(61)
+    await seller.create_offer()
+
+
+async def test_offer_list_pages_with_default_limit_20_newest_first(seller: SellerApi) -> None:
+    ids = [(await seller.create_offer(external={"id": f"SKU-{n}"}))["id"] for n in range(22)]
+    page = (await seller.get("/sale/offers")).json()
+    assert (page["count"], page["totalCount"]) == (20, 22)
+    assert [offer["id"] for offer in page["offers"]] == ids[::-1][:20]
+    rest = (await seller.get("/sale/offers", params={"offset": 20})).json()
+    assert [offer["id"] for offer in rest["offers"]] == ids[1::-1]
+
+
+async def test_offer_list_filters_by_external_id_offer_id_and_status(seller: SellerApi) -> None:
+    first = await seller.create_offer(external={"id": "A"})
+    second = await seller.create_offer(external={"id": "B"}, publication=None)
+    await seller.create_offer(external={"id": "C"})
+    by_external = (await seller.get("/sale/offers", params=[("external.id", "A"), ("external.id", "B")])).json()
+    assert sorted(offer["id"] for offer in by_external["offers"]) == sorted([first["id"], second["id"]])
+    by_status = (await seller.get("/sale/offers", params={"publication.status": "INACTIVE"})).json()
+    assert [offer["id"] for offer in by_status["offers"]] == [second["id"]]
+    by_id = (await seller.get("/sale/offers", params={"offer.id": first["id"]})).json()
+    assert by_id["offers"][0]["external"] == {"id": "A"}
+    assert by_id["offers"][0]["stock"] == {"available": 5, "sold": 0}
+
+
+async def test_offer_list_refuses_more_than_100_external_ids(seller: SellerApi) -> None:
+    response = await seller.get("/sale/offers", params=[("external.id", str(n)) for n in range(101)])
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("limit", ["0", "1001", "abc"])
+async def test_offer_list_refuses_a_limit_outside_1_to_1000(seller: SellerApi, limit: str) -> None:
+    assert (await seller.get("/sale/offers", params={"limit": limit})).status_code == 400
