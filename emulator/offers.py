@@ -164,7 +164,7 @@ def listing_json(offer: Offer) -> Json:
     body = offer.body
     images = body.get("images") or []
     publication = body["publication"]
-    return _without_nulls({
+    listed: Json = _without_nulls({
         "id": offer.id,
         "name": body["name"],
         "category": {"id": body["category"]["id"]},
@@ -191,6 +191,7 @@ def listing_json(offer: Offer) -> Json:
         "isFulfillment": False,
         "additionalMarketplaces": {},
     })
+    return listed
 
 
 def _without_nulls(value: Any) -> Any:
