@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from logging.config import fileConfig
 
+from typing import Any
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
+from adapters.ledger.coltypes import ISO_WIDTH, UtcDateTime
 from adapters.ledger.connect import create_ledger_engine
 from adapters.ledger.tables import metadata
 
@@ -30,12 +34,21 @@ def ledger_url() -> str:
     return url
 
 
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    """Autogenerate writes a UtcDateTime column as plain SQLAlchemy types, so revisions never import app code."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return f'sa.String({ISO_WIDTH}).with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")'
+    return False
+
+
 def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
+        render_item=render_item,
         # Our SQLite connections BEGIN explicitly (adapters/ledger/connect.py), so DDL there is transactional
         # too: a migration that fails half-way leaves nothing behind.
         transactional_ddl=True,

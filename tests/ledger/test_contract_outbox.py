@@ -179,3 +179,16 @@ def test_operator_retry_and_skip_set_the_status_with_the_operator_event(backend:
     assert (skipped.status, skipped.last_error) == ("dead", "skipped by operator")
     assert [e.source_key for e in backend.ledger.events()] == ["op-1"]
     assert [c.id for c in backend.ledger.due_commands(backend.clock.now())] == ["c1"]
+
+
+def test_a_held_plan_is_not_due_until_the_operator_approves_it(backend: Backend) -> None:
+    backend.ledger.commit_reduction(
+        folded_seq=1, changes=NO_CHANGES, commands=[command("end-1", status="held"), command("c2")]
+    )
+
+    assert [c.id for c in backend.ledger.due_commands(backend.clock.now())] == ["c2"]
+    assert backend.ledger.command_counts() == {"held": 1, "pending": 1}
+
+    backend.ledger.set_command_status("end-1", "pending", events=[new_event("approve-1", stream="operator")])
+
+    assert [c.id for c in backend.ledger.due_commands(backend.clock.now())] == ["c2", "end-1"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from adapters.ledger import current_revision, head_revision, open_ledger, upgrad
 from adapters.ledger.connect import create_ledger_engine
 from adapters.ledger.schema import alembic_config
 from adapters.ledger.tables import metadata
+from adapters.ledger.values import COMMAND_STATUSES
 from engine.errors import ConfigError, RetryLater, StopEngine
 
 REPO = Path(__file__).resolve().parents[2]
@@ -201,3 +203,15 @@ def test_psycopg_is_what_postgres_urls_use() -> None:
         assert engine.dialect.driver == "psycopg"
     finally:
         engine.dispose()
+
+
+def test_the_migrated_status_check_allows_exactly_the_statuses_the_code_knows(sqlite_url: str) -> None:
+    engine = create_ledger_engine(sqlite_url)
+    try:
+        [check] = inspect(engine).get_check_constraints("commands")
+    finally:
+        engine.dispose()
+
+    allowed = set(re.findall(r"'([a-z_]+)'", check["sqltext"]))
+
+    assert allowed == set(COMMAND_STATUSES), "change the CHECK in a migration together with COMMAND_STATUSES"
