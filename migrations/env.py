@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from logging.config import fileConfig
-
 from typing import Any
 
 from alembic import context

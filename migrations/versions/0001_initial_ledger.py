@@ -63,7 +63,9 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_commands"),
-        sa.CheckConstraint("status IN ('pending', 'held', 'sent', 'done', 'failed', 'dead')", name="ck_commands_status"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'held', 'sent', 'done', 'failed', 'dead')", name="ck_commands_status"
+        ),
     )
     op.create_index("ix_commands_target", "commands", ["target"])
     op.create_index("ix_commands_status", "commands", ["status"])
