@@ -149,9 +149,7 @@ async def device_login(
             if result == "access_denied":
                 raise StopEngine(f"the seller refused access to the application: {LOGIN_HINT} again")
             if result == "Invalid device code":
-                raise StopEngine(
-                    f"Allegro says the device code is invalid, used or expired: {LOGIN_HINT} again"
-                )
+                raise StopEngine(f"Allegro says the device code is invalid, used or expired: {LOGIN_HINT} again")
             raise StopEngine(f"Allegro ended the device login ({result}): {LOGIN_HINT} again")
     finally:
         if own_http:

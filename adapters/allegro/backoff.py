@@ -34,8 +34,6 @@ def rate_limited_wait(retry_after: float | None, *, minimum_seconds: float) -> f
     return retry_after if retry_after is not None else minimum_seconds
 
 
-def server_error_wait(
-    retry_after: float | None, attempt: int, *, base_seconds: float, max_seconds: float
-) -> float:
+def server_error_wait(retry_after: float | None, attempt: int, *, base_seconds: float, max_seconds: float) -> float:
     backoff = exponential(attempt, base_seconds=base_seconds, max_seconds=max_seconds)
     return max(backoff, retry_after) if retry_after is not None else backoff

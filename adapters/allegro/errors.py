@@ -136,9 +136,7 @@ def describe(endpoint: str, response: httpx.Response, problems: tuple[str, ...] 
     return text
 
 
-def classify(
-    endpoint: str, response: httpx.Response, overrides: Mapping[int, ErrorClass] | None = None
-) -> SyncError:
+def classify(endpoint: str, response: httpx.Response, overrides: Mapping[int, ErrorClass] | None = None) -> SyncError:
     """The engine error for a final, non-retried answer (see the module table)."""
     status = response.status_code
     cls = (overrides or {}).get(status) or TABLE.get(status) or RetryLater

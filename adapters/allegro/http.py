@@ -9,9 +9,7 @@ from adapters.allegro.settings import AllegroConfig
 VENDOR_TYPE = "application/vnd.allegro.public.v1+json"
 
 
-def make_http_client(
-    config: AllegroConfig, *, transport: httpx.AsyncBaseTransport | None = None
-) -> httpx.AsyncClient:
+def make_http_client(config: AllegroConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """Create the shared client. `transport` lets tests plug in `httpx.ASGITransport(app=emulator_app)`.
 
     Redirects are NOT followed: the offer operation endpoint ends with a 303 that the client must see.

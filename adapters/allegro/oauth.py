@@ -61,9 +61,7 @@ class OAuth:
         auth = httpx.BasicAuth(self._config.client_id, self._config.client_secret.reveal())
         try:
             async with self._budget.slot():
-                return await self._http.post(
-                    url, data=data, auth=auth, headers={"Accept": "application/json"}
-                )
+                return await self._http.post(url, data=data, auth=auth, headers={"Accept": "application/json"})
         except httpx.TimeoutException:
             raise RetryLater(f"Allegro {endpoint} timed out") from None
         except httpx.TransportError as exc:
@@ -86,9 +84,7 @@ class OAuth:
                 f"Allegro {endpoint} refused the application credentials ({error or status}): check "
                 "[allegro].client_id, ALLEGRO_CLIENT_SECRET and [allegro].environment"
             )
-        description = redact(
-            str((answers.json_body(response) if error else {}).get("error_description") or "")
-        )
+        description = redact(str((answers.json_body(response) if error else {}).get("error_description") or ""))
         return StopEngine(f"Allegro {endpoint} answered {status} {error or ''} {description}".strip())
 
     def _token_set(self, endpoint: str, response: httpx.Response, previous: TokenSet | None) -> TokenSet:
@@ -101,9 +97,7 @@ class OAuth:
                 previous=previous,
             )
         except MalformedAnswer as exc:
-            raise RetryLater(
-                f"Allegro {endpoint} sent an unusable token answer: {exc.field} {exc.detail}"
-            ) from None
+            raise RetryLater(f"Allegro {endpoint} sent an unusable token answer: {exc.field} {exc.detail}") from None
 
     async def refresh(self, current: TokenSet) -> TokenSet:
         """A new pair. invalid_grant -> StopEngine; transient failures: retried, then RetryLater."""
@@ -128,11 +122,7 @@ class OAuth:
                     raise StopEngine(INVALID_GRANT_MESSAGE)
                 failure = self._fail(endpoint, response)
                 retryable = response.status_code >= 500
-                if (
-                    not retryable
-                    or attempt >= self._config.max_attempts
-                    or spent >= _REFRESH_RETRY_BUDGET_SECONDS
-                ):
+                if not retryable or attempt >= self._config.max_attempts or spent >= _REFRESH_RETRY_BUDGET_SECONDS:
                     raise failure
             wait = exponential(
                 attempt,
@@ -144,9 +134,7 @@ class OAuth:
 
     async def start_device(self) -> DeviceCode:
         endpoint = "POST /auth/oauth/device"
-        response = await self._post(
-            device_url(self._config.auth_base), endpoint, {"client_id": self._config.client_id}
-        )
+        response = await self._post(device_url(self._config.auth_base), endpoint, {"client_id": self._config.client_id})
         if response.status_code != 200:
             raise self._fail(endpoint, response)
         try:
@@ -160,9 +148,7 @@ class OAuth:
                 interval=answers.optional_integer(body, "interval") or 5,
             )
         except MalformedAnswer as exc:
-            raise RetryLater(
-                f"Allegro {endpoint} sent an unusable answer: field {exc.field!r} {exc.detail}"
-            ) from None
+            raise RetryLater(f"Allegro {endpoint} sent an unusable answer: field {exc.field!r} {exc.detail}") from None
 
     async def poll_device(self, device_code: str) -> TokenSet | str:
         """The TokenSet once approved, else the OAuth `error` (authorization_pending, slow_down, ...)."""

@@ -62,9 +62,7 @@ class AllegroConfig:
             raise ConfigError("[allegro].user_agent is empty; Allegro requires a descriptive User-Agent")
         api_url = (self.api_url or default_api_url(self.environment)).rstrip("/")
         auth_url = (
-            self.auth_url
-            or (api_url if self.environment == "emulator" else None)
-            or default_auth_url(self.environment)
+            self.auth_url or (api_url if self.environment == "emulator" else None) or default_auth_url(self.environment)
         ).rstrip("/")
         for key, url in (("api_url", api_url), ("auth_url", auth_url)):
             if not url.startswith(("http://", "https://")):
