@@ -91,8 +91,12 @@ class SellerApi:
         assert response.status_code == 200, response.text
 
     async def advance(self, seconds: float) -> None:
+        """Moves the emulator's clock; past the 12 h token lifetime the seller logs in again."""
         response = await self.control("POST", "clock", {"advance_seconds": seconds})
         assert response.status_code == 200, response.text
+        if seconds >= 43199:
+            fresh = await SellerApi.login(self.client)
+            self.access_token, self.refresh_token = fresh.access_token, fresh.refresh_token
 
     async def buy(self, offer_id: str, quantity: int = 1, *, paid: bool = False) -> dict[str, Any]:
         response = await self.control("POST", "purchases", {"offer_id": offer_id, "quantity": quantity, "paid": paid})
