@@ -268,14 +268,19 @@ def load_settings(path: Path, env: Mapping[str, str] = os.environ) -> Settings:
         raise ConfigError(f"{path}: cannot be read ({exc}); expected a readable UTF-8 file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); expected TOML syntax") from None
-    check = Checker(env=env, base=path.resolve().parent)
+    return parse_settings(raw, config_path=path.resolve(), env=env)
+
+
+def parse_settings(raw: Mapping[str, Any], *, config_path: Path, env: Mapping[str, str]) -> Settings:
+    """Validate an already parsed TOML document; relative paths resolve against `config_path`'s folder."""
+    check = Checker(env=env, base=config_path.parent)
     check.top_level(raw, ("engine", "flows", "allegro", "warehouse", "stock", "offers", "mapping"))
     flows = _flows(check.section(raw, "flows", _fields(FlowSettings)))
     warehouse = _warehouse(check, raw, flows)
     mapping = _mapping(check, raw)
     _check_columns(check, warehouse.products_query, mapping)
     settings = Settings(
-        config_path=path.resolve(),
+        config_path=config_path,
         engine=_engine(check.section(raw, "engine", _fields(EngineSettings))),
         flows=flows,
         allegro=_allegro(check, raw, flows),
@@ -544,6 +549,7 @@ __all__ = [
     "WarehouseSettings",
     "load_settings",
     "mask_url",
+    "parse_settings",
     "sql_head",
     "sqlite_path",
 ]

@@ -27,12 +27,18 @@ _GENERIC_SECRET_HINT: Final = (
 )
 
 
+def _quoted(text: str) -> str:
+    """`text` in double quotes, with anything unprintable escaped so a message stays on one line."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in quoted)
+
+
 def found(value: object) -> str:
     """A short TOML-like rendering of a found value for messages."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value if len(value) <= 60 else value[:57] + "...", ensure_ascii=False)
+        return _quoted(value if len(value) <= 60 else value[:57] + "...")
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, dict):
@@ -84,7 +90,7 @@ def expand_placeholders(template: str, env: Mapping[str, str]) -> tuple[str, lis
 
 
 def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _quoted(key)
 
 
 def _range_text(kind: str, minimum: float | None, maximum: float | None, exclusive_minimum: bool) -> str:
