@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 from logging.config import fileConfig
-from typing import Any
 
 from alembic import context
-from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-from adapters.ledger.coltypes import ISO_WIDTH, UtcDateTime
+from adapters.ledger.coltypes import render_item
 from adapters.ledger.connect import create_ledger_engine
 from adapters.ledger.tables import metadata
 
@@ -31,14 +29,6 @@ def ledger_url() -> str:
             "or set ALLEGRO_SYNC_STATE_URL"
         )
     return url
-
-
-def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
-    """Autogenerate writes a UtcDateTime column as plain SQLAlchemy types, so revisions never import app code."""
-    if type_ == "type" and isinstance(obj, UtcDateTime):
-        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
-        return f'sa.String({ISO_WIDTH}).with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")'
-    return False
 
 
 def run(connection: Connection) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import String
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
@@ -46,6 +47,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         if isinstance(value, datetime):
             return value.astimezone(UTC)
         return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Alembic autogenerate hook: write UtcDateTime as plain SQLAlchemy types, so revisions never import app code."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return f'sa.String({ISO_WIDTH}).with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")'
+    return False
 
 
 @lru_cache(maxsize=256)  # a batch of events shares its recorded_at and often its occurred_at
