@@ -36,6 +36,7 @@ R = TypeVar("R")
 EXIT_ERROR, EXIT_USAGE, EXIT_TEMPFAIL = 1, 2, 75
 LOCK_WAIT_SECONDS = 30.0
 KNOWN_CURSORS = ("allegro.orders", "allegro.offers", "warehouse.products")
+COMMAND_STATUSES = ("pending", "held", "sent", "failed", "dead", "done")  # "held": waits for an operator
 
 
 class UsageError(SyncError):
@@ -262,7 +263,7 @@ def collect_status(settings: Settings, ledger: Ledger, now: datetime) -> dict[st
         "state_file": str(path) if path else None,
         "ledger": {"head_seq": head_seq, "folded_seq": folded_seq, "unfolded": head_seq - folded_seq},
         "cursors": cursor_rows(ledger, now),
-        "commands": {s: counts.get(s, 0) for s in ("pending", "sent", "failed", "dead", "done")},
+        "commands": {s: counts.get(s, 0) for s in COMMAND_STATUSES},
     }
 
 

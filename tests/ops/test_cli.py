@@ -127,7 +127,7 @@ def test_status_json_parses(config: Path) -> None:
     assert status["ledger"] == {"head_seq": 1, "folded_seq": 0, "unfolded": 1}
     assert status["state_file"] == str(config.parent / "state.db")
     assert [c["name"] for c in status["cursors"]] == ["allegro.offers"]
-    assert status["commands"] == {"pending": 0, "sent": 0, "failed": 0, "dead": 0, "done": 0}
+    assert status["commands"] == {"pending": 0, "held": 0, "sent": 0, "failed": 0, "dead": 0, "done": 0}
     code, out, _ = run(config, "status")
     assert code == 0 and "head seq 1, folded 0" in out
 
@@ -143,3 +143,10 @@ def test_reset_cursor_on_the_memory_ledger_moves_the_cursor_with_the_event() -> 
 def test_no_arguments_prints_help(config: Path) -> None:
     result = CliRunner().invoke(app, [])
     assert "db" in result.output and "cursors" in result.output and "status" in result.output
+
+
+def test_emulator_warns_only_off_loopback() -> None:
+    from engine.cli import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10") and not is_loopback("example.com")
