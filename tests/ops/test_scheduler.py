@@ -73,7 +73,9 @@ async def test_a_failing_cycle_is_logged_and_the_next_one_runs(caplog: pytest.Lo
     assert caplog.records[1].exc_info is not None
 
 
-async def test_sigterm_stops_after_the_cycle_in_flight() -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_signal_stops_after_the_cycle_in_flight(sig: signal.Signals) -> None:
+    before = signal.getsignal(sig)
     in_cycle = asyncio.Event()
     events: list[str] = []
 
@@ -85,11 +87,11 @@ async def test_sigterm_stops_after_the_cycle_in_flight() -> None:
 
     async def send_sigterm_mid_cycle() -> None:
         await in_cycle.wait()
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), sig)
 
     sender = asyncio.create_task(send_sigterm_mid_cycle())
     started = await asyncio.wait_for(run_scheduler(job, 0.05), 10)
     await sender
     assert events == ["start", "end"]  # the running cycle completed and no new one started
     assert started == 1
-    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # our handler is gone again
+    assert signal.getsignal(sig) == before  # our handler is gone again
