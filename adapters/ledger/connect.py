@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from engine.errors import ConfigError
 
@@ -19,7 +19,13 @@ WRITE = "ledger_write"
 
 def ledger_url(url: str | URL) -> URL:
     """The URL with psycopg 3 chosen for PostgreSQL; only SQLite and PostgreSQL are supported."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"ledger {redact(url)} is not a database URL; set [engine].state_url to sqlite:///state.db "
+            "or postgresql+psycopg://user@host/db"
+        ) from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in SUPPORTED:
@@ -34,7 +40,7 @@ def redact(url: str | URL) -> str:
     """The URL as text with any password replaced by ***, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is shown without its userinfo rather than raising again
+    except ArgumentError:  # an unparsable URL is shown without its userinfo rather than raising again
         text = str(url)
         return text.split("@", 1)[-1] if "@" in text else text
 

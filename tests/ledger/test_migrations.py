@@ -197,6 +197,23 @@ def test_a_ledger_url_of_another_database_is_a_config_error() -> None:
         open_ledger("mysql+pymysql://sync:Sekret@127.0.0.1/ledger")
 
 
+def test_a_ledger_url_that_is_no_url_is_a_config_error_without_the_password() -> None:
+    with pytest.raises(ConfigError, match="is not a database URL") as raised:
+        open_ledger("sync:Sekret@ledger-host")
+
+    assert "Sekret" not in str(raised.value)
+
+
+@pytest.mark.postgres
+def test_upgrade_and_open_accept_a_password_with_url_special_characters(pg_schemas: Callable[[], URL]) -> None:
+    url = pg_schemas().set(password="p@ss%w0rd:/?#").render_as_string(hide_password=False)
+
+    upgrade(url)
+
+    with open_ledger(url) as ledger:
+        assert ledger.last_seq() == 0
+
+
 def test_psycopg_is_what_postgres_urls_use() -> None:
     engine = create_ledger_engine("postgresql://u@h/db")
     try:
