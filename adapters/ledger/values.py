@@ -10,6 +10,7 @@ import orjson
 
 from engine.ports import NewEvent
 
+# The migrated CHECK on commands.status lists these too: change both together (tests/ledger/test_migrations.py).
 COMMAND_STATUSES = ("pending", "held", "sent", "done", "failed", "dead")
 DUE_STATUSES = ("pending", "failed")
 
