@@ -19,7 +19,7 @@ from engine.errors import RetryLater, SkipItem
 from engine.model import OfferSnapshot, OfferStatus
 
 log = logging.getLogger("allegro_sync.allegro")
-PAGE = 1000
+PAGE = 1000  # the endpoint maximum; `Offers.page_size` may lower it (tests)
 EXTERNAL_IDS_PER_CALL = 100
 OFFER_IDS_PER_CALL = 100
 _ON_OFFER = {403: SkipItem}
@@ -52,6 +52,7 @@ class Offers:
         self._config = config
         self._caller = caller
         self._budget = budget
+        self.page_size = PAGE
 
     # ------------------------------------------------------------------------------------------ reading
 
@@ -153,7 +154,7 @@ class Offers:
         offset = 0
         seen: set[str] = set()
         while True:
-            params = [*filters, ("limit", str(PAGE)), ("offset", str(offset))]
+            params = [*filters, ("limit", str(self.page_size)), ("offset", str(offset))]
             response = await self._caller.send(
                 Call(method="GET", path="/sale/offers", endpoint=endpoint, params=params)
             )
@@ -175,7 +176,7 @@ class Offers:
                     seen.add(snapshot.offer_id)
                     yield snapshot
             offset += len(rows)
-            if len(rows) < PAGE or (total is not None and offset >= total):
+            if len(rows) < self.page_size or (total is not None and offset >= total):
                 return
 
     # ------------------------------------------------------------------------------------------ writing
