@@ -18,11 +18,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from engine.errors import RetryLater
 from engine.settings import mask_url, sqlite_path
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger("allegro_sync.lock")
 
@@ -136,7 +140,7 @@ def _advisory_lock(
         raise RetryLater(f"{shown}: cannot connect to take the cycle lock ({type(exc).__name__})") from None
     with conn:
         deadline, told = time.monotonic() + wait_seconds, False
-        while not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:  # type: ignore[index]
+        while not _scalar(conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()):
             told = _wait_or_give_up(_pg_holder(conn, key), shown, wait_seconds, deadline, told)
             time.sleep(poll_seconds)
         try:
@@ -146,9 +150,13 @@ def _advisory_lock(
                 conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
-def _pg_holder(conn: object, key: int) -> LockHolder:
+def _scalar(row: tuple[object, ...] | None) -> object:
+    return None if row is None else row[0]
+
+
+def _pg_holder(conn: psycopg.Connection[tuple[Any, ...]], key: int) -> LockHolder:
     """Who holds the advisory lock: our own processes name themselves in application_name."""
-    row = conn.execute(  # type: ignore[attr-defined]
+    row = conn.execute(
         "SELECT a.application_name, a.client_hostname, a.client_addr::text, a.backend_start::text "
         "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
         "AND l.granted AND l.classid::bigint = %s AND l.objid::bigint = %s AND l.objsubid = 1",

@@ -173,18 +173,20 @@ class Section:
     ) -> None:
         self.check, self.name, self.label, self.raw = check, name, label, raw
         self.absent = False
-        for key in raw if known is not None else ():
-            if forbidden and key in forbidden:
+        if known is not None:
+            self._reject_unknown(known, forbidden or {})
+
+    def _reject_unknown(self, known: tuple[str, ...], forbidden: Mapping[str, str]) -> None:
+        for key in self.raw:
+            if key in forbidden:
                 self.check.add(f"{self.where(key)}: secrets are not read from config.toml; {forbidden[key]}")
-            elif key in known:  # type: ignore[operator]
+            elif key in known:
                 continue
             elif _SECRET_LIKE.search(key):
-                self.check.add(
-                    f"{self.where(key)}: secrets are not read from config.toml; {_GENERIC_SECRET_HINT}"
-                )
+                self.check.add(f"{self.where(key)}: secrets are not read from config.toml; {_GENERIC_SECRET_HINT}")
             else:
-                close = difflib.get_close_matches(key, known, n=1)  # type: ignore[arg-type]
-                hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(known)}"  # type: ignore[arg-type]
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(known)}"
                 self.check.add(f"{self.where(key)}: unknown key; {hint}")
 
     def where(self, key: str) -> str:
