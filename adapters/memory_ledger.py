@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.ledger import records
-from adapters.ledger.values import DUE_STATUSES, check_status, dump_json, load_json, unique_events, utc
+from adapters.ledger.values import DUE_STATUSES, dump_json, load_json, unique_events, utc
 from engine.errors import SkipItem
 from engine.ports import Clock, CommandRecord, CursorState, NewEvent, ProjectionChanges, StoredEvent
 
@@ -142,22 +142,16 @@ class MemoryLedger:
         last_error: str | None,
         events: Sequence[NewEvent] = (),
     ) -> list[StoredEvent]:
-        values = {
-            "status": check_status(status),
-            "attempts": attempts,
-            "next_attempt_at": None if next_attempt_at is None else utc(next_attempt_at),
-            "last_error": last_error,
-        }
+        values = records.outcome_update(
+            status=status, attempts=attempts, next_attempt_at=next_attempt_at, last_error=last_error
+        )
         return self._update_command(command_id, values, events)
 
     def set_command_status(
         self, command_id: str, status: str, *, note: str | None = None, events: Sequence[NewEvent] = ()
     ) -> list[StoredEvent]:
         """An operator's retry (`pending`) or skip (`dead`): due at once, `note` replaces `last_error` if given."""
-        values: dict[str, Any] = {"status": check_status(status), "next_attempt_at": None}
-        if note is not None:
-            values["last_error"] = note
-        return self._update_command(command_id, values, events)
+        return self._update_command(command_id, records.operator_update(status, note), events)
 
     def command_counts(self) -> dict[str, int]:
         """How many commands are in each status (statuses with none are left out)."""

@@ -58,6 +58,26 @@ def command_row(command: CommandRecord, now: datetime) -> dict[str, Any]:
     }
 
 
+def outcome_update(
+    *, status: str, attempts: int, next_attempt_at: datetime | None, last_error: str | None
+) -> dict[str, Any]:
+    """The columns `record_outcome` sets."""
+    return {
+        "status": check_status(status),
+        "attempts": attempts,
+        "next_attempt_at": None if next_attempt_at is None else utc(next_attempt_at),
+        "last_error": last_error,
+    }
+
+
+def operator_update(status: str, note: str | None) -> dict[str, Any]:
+    """The columns `set_command_status` sets: due at once, attempts kept, `note` replacing `last_error` if given."""
+    values: dict[str, Any] = {"status": check_status(status), "next_attempt_at": None}
+    if note is not None:
+        values["last_error"] = note
+    return values
+
+
 def command_record(row: Row[Any] | dict[str, Any]) -> CommandRecord:
     values = row if isinstance(row, dict) else row._mapping
     return CommandRecord(

@@ -18,7 +18,7 @@ from adapters.ledger.schema import check_at_head
 from adapters.ledger.statements import insert_ignoring, upsert
 from adapters.ledger.tables import commands as outbox
 from adapters.ledger.tables import cursors, events, projection, projection_meta
-from adapters.ledger.values import DUE_STATUSES, check_status, dump_json, load_json, unique_events, utc
+from adapters.ledger.values import DUE_STATUSES, dump_json, load_json, unique_events, utc
 from engine.errors import RetryLater, SkipItem
 from engine.ports import Clock, CommandRecord, CursorState, NewEvent, ProjectionChanges, StoredEvent
 
@@ -190,12 +190,9 @@ class SqlLedger:
         last_error: str | None,
         events: Sequence[NewEvent] = (),
     ) -> list[StoredEvent]:
-        values = {
-            "status": check_status(status),
-            "attempts": attempts,
-            "next_attempt_at": None if next_attempt_at is None else utc(next_attempt_at),
-            "last_error": last_error,
-        }
+        values = records.outcome_update(
+            status=status, attempts=attempts, next_attempt_at=next_attempt_at, last_error=last_error
+        )
         return self._update_command(command_id, values, events)
 
     def set_command_status(
@@ -205,10 +202,7 @@ class SqlLedger:
 
         Attempts are kept; `events` (the operator event) are appended in the same transaction.
         """
-        values: dict[str, Any] = {"status": check_status(status), "next_attempt_at": None}
-        if note is not None:
-            values["last_error"] = note
-        return self._update_command(command_id, values, events)
+        return self._update_command(command_id, records.operator_update(status, note), events)
 
     def command_counts(self) -> dict[str, int]:
         """How many commands are in each status (statuses with none are left out)."""
