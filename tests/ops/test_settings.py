@@ -327,3 +327,28 @@ def test_shipped_config_runs_the_sample_warehouse_sql() -> None:
     assert shipped == {key: " ".join(sql.split()) for key, sql in SAMPLE_SQL.items()}
     mapping = load_settings(REPO / "config.toml", {}).mapping
     assert (dict(mapping.categories), dict(mapping.conditions)) == (SAMPLE_CATEGORIES, SAMPLE_CONDITIONS)
+
+
+def test_shipped_config_documents_every_key() -> None:
+    import dataclasses
+    import re
+
+    from engine import settings as s
+
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    sections = {
+        "engine": s.EngineSettings, "flows": s.FlowSettings, "allegro": s.AllegroSettings,
+        "allegro.offer_defaults": s.OfferDefaults, "warehouse": s.WarehouseSettings, "stock": s.StockSettings,
+        "offers": s.OfferSettings,
+    }  # fmt: skip
+    missing = []
+    for section, cls in sections.items():
+        block = text.split(f"[{section}]\n", 1)[1].split("\n[", 1)[0]
+        for f in dataclasses.fields(cls):
+            if f.name in ("client_secret", "offer_defaults"):
+                continue
+            if not re.search(rf"^#? ?{f.name} = ", block, flags=re.M):
+                missing.append(f"[{section}].{f.name}")
+    assert missing == []
+    for table in ("[mapping.categories]", "[mapping.conditions]", "[mapping.parameters."):
+        assert table in text
