@@ -72,7 +72,9 @@ async def device(request: Request) -> Response:
     user_code = "".join(state.rng.choice(alphabet) for _ in range(9))
     device_code = str(state.rng.randrange(10**8, 10**9))
     state.world.devices[device_code] = Device(
-        device_code=device_code, user_code=user_code, client_id=client_id,
+        device_code=device_code,
+        user_code=user_code,
+        client_id=client_id,
         expires_at=state.now() + DEVICE_SECONDS,
     )
     verification = f"{state.config.base_url}/skojarz-aplikacje"
@@ -157,8 +159,11 @@ async def authorize(request: Request) -> Response:
         return _oauth_400("invalid_request", "client_id, response_type=code and redirect_uri are required")
     code = state.new_hex(32)
     state.world.auth_codes[code] = AuthCode(
-        code=code, client_id=state.config.client_id, redirect_uri=redirect_uri,
-        seller_id=state.config.seller_id, expires_at=state.now() + AUTH_CODE_SECONDS,
+        code=code,
+        client_id=state.config.client_id,
+        redirect_uri=redirect_uri,
+        seller_id=state.config.seller_id,
+        expires_at=state.now() + AUTH_CODE_SECONDS,
     )
     query = {"code": code, **({"state": params["state"]} if "state" in params else {})}
     separator = "&" if "?" in redirect_uri else "?"

@@ -68,8 +68,14 @@ def _length() -> Json:
         "required": False,
         "requiredForProduct": False,
         "unit": "m",
-        "options": {"describesProduct": True, "customValuesEnabled": False, "ambiguousValueId": None,
-                    "dependsOnParameterId": None, "variantsAllowed": False, "variantsEqual": False},
+        "options": {
+            "describesProduct": True,
+            "customValuesEnabled": False,
+            "ambiguousValueId": None,
+            "dependsOnParameterId": None,
+            "variantsAllowed": False,
+            "variantsEqual": False,
+        },
         "restrictions": {"min": 0.0, "max": 100.0, "range": False, "precision": 2},
     }
 
@@ -82,8 +88,14 @@ def _model() -> Json:
         "required": True,
         "requiredForProduct": True,
         "unit": None,
-        "options": {"describesProduct": True, "customValuesEnabled": False, "ambiguousValueId": None,
-                    "dependsOnParameterId": None, "variantsAllowed": False, "variantsEqual": False},
+        "options": {
+            "describesProduct": True,
+            "customValuesEnabled": False,
+            "ambiguousValueId": None,
+            "dependsOnParameterId": None,
+            "variantsAllowed": False,
+            "variantsEqual": False,
+        },
         "restrictions": {"minLength": 1, "maxLength": 40, "allowedNumberOfValues": 1},
     }
 
@@ -138,17 +150,37 @@ def ean_of(product: str) -> str | None:
     prefix = "5e000000-0000-4000-8000-"
     if product.startswith(prefix):
         try:
-            ean = f"{int(product[len(prefix):], 16):013d}"
+            ean = f"{int(product[len(prefix) :], 16):013d}"
         except ValueError:
             return None
         return ean if is_valid_ean13(ean) else None
     return None
 
 
-_ADJECTIVES = ("Solidny", "Kompaktowy", "Uniwersalny", "Praktyczny", "Lekki", "Mocny", "Cichy", "Szybki", "Nowoczesny",
-               "Klasyczny")
-_NOUNS = ("kabel USB-C", "adapter HDMI", "przedłużacz", "rozgałęziacz", "przewód audio", "kabel zasilający",
-          "konwerter", "przejściówka", "kabel sieciowy", "ładowarka")
+_ADJECTIVES = (
+    "Solidny",
+    "Kompaktowy",
+    "Uniwersalny",
+    "Praktyczny",
+    "Lekki",
+    "Mocny",
+    "Cichy",
+    "Szybki",
+    "Nowoczesny",
+    "Klasyczny",
+)
+_NOUNS = (
+    "kabel USB-C",
+    "adapter HDMI",
+    "przedłużacz",
+    "rozgałęziacz",
+    "przewód audio",
+    "kabel zasilający",
+    "konwerter",
+    "przejściówka",
+    "kabel sieciowy",
+    "ładowarka",
+)
 
 
 def product(ean: str) -> Json:
@@ -159,8 +191,10 @@ def product(ean: str) -> Json:
     return {
         "id": product_id(ean),
         "name": name,
-        "category": {"id": PRODUCT_CATEGORY, "path": [{"id": "3", "name": "Elektronika"},
-                                                      {"id": PRODUCT_CATEGORY, "name": "Kable i adaptery"}]},
+        "category": {
+            "id": PRODUCT_CATEGORY,
+            "path": [{"id": "3", "name": "Elektronika"}, {"id": PRODUCT_CATEGORY, "name": "Kable i adaptery"}],
+        },
         "images": [{"url": f"https://a.allegroimg.com/original/{ean[:4]}/{ean}-{index}.jpg"} for index in (1, 2)],
         "parameters": [
             {"id": BRAND_ID, "name": "Marka", "valuesIds": [brand_key], "values": [BRANDS[brand_key]]},

@@ -30,8 +30,9 @@ def _kind(request: Request) -> str:
 async def put_command(request: Request) -> Response:
     state = _state(request)
     body = await read_json(request)
-    command, is_new = commands.register(state, _kind(request), request.path_params["commandId"], body,
-                                        seller_of(request))
+    command, is_new = commands.register(
+        state, _kind(request), request.path_params["commandId"], body, seller_of(request)
+    )
     if state.chance(state.faults.timeout_after_registration):
         # Registered (and maybe executed), but the answer is lost on the way back.
         return json_response({"errors": [error("GatewayTimeout", "Gateway timeout")]}, 504)
@@ -55,5 +56,5 @@ async def get_tasks(request: Request) -> Response:
         raise fail(422, "IllegalArgumentException", "limit and offset must be integers", path="limit") from None
     if not 1 <= limit <= 1000 or not 0 <= offset <= 999:
         raise fail(422, "IllegalArgumentException", "limit must be 1..1000 and offset 0..999", path="limit")
-    tasks = commands.tasks_json(command)[offset:offset + limit]
+    tasks = commands.tasks_json(command)[offset : offset + limit]
     return json_response({"tasks": tasks})

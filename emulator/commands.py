@@ -21,8 +21,12 @@ def _offer_ids(body: Json) -> list[str]:
     ids: list[str] = []
     for index, criterion in enumerate(criteria):
         if not isinstance(criterion, dict) or criterion.get("type", "CONTAINS_OFFERS") != "CONTAINS_OFFERS":
-            raise fail(422, "VALIDATION_ERROR", "Only CONTAINS_OFFERS criteria are supported",
-                       path=f"offerCriteria[{index}].type")
+            raise fail(
+                422,
+                "VALIDATION_ERROR",
+                "Only CONTAINS_OFFERS criteria are supported",
+                path=f"offerCriteria[{index}].type",
+            )
         for offer in criterion.get("offers") or []:
             if not isinstance(offer, dict) or not offer.get("id"):
                 raise fail(422, "VALIDATION_ERROR", "Every offer needs an id", path=f"offerCriteria[{index}].offers")
@@ -38,28 +42,42 @@ def _check_modification(state: EmulatorState, kind: str, body: Json) -> None:
     if kind == "publication":
         action = (body.get("publication") or {}).get("action")
         if action not in ("ACTIVATE", "END"):
-            raise fail(422, "VALIDATION_ERROR", "publication.action must be ACTIVATE or END",
-                       path="publication.action")
+            raise fail(422, "VALIDATION_ERROR", "publication.action must be ACTIVATE or END", path="publication.action")
         return
     modification = body.get("modification")
     if not isinstance(modification, dict):
         raise fail(422, "VALIDATION_ERROR", "modification is required", path="modification")
     if kind == "quantity":
         value = modification.get("value")
-        if modification.get("changeType") not in ("FIXED", "GAIN") or isinstance(value, bool) \
-                or not isinstance(value, int):
-            raise fail(422, "VALIDATION_ERROR", "changeType FIXED or GAIN with an integer value is required",
-                       path="modification")
+        if (
+            modification.get("changeType") not in ("FIXED", "GAIN")
+            or isinstance(value, bool)
+            or not isinstance(value, int)
+        ):
+            raise fail(
+                422,
+                "VALIDATION_ERROR",
+                "changeType FIXED or GAIN with an integer value is required",
+                path="modification",
+            )
         if modification["changeType"] == "FIXED" and value < 1 and state.faults.fixed_below_one == "422":
-            raise fail(422, "INCORRECT_QUANTITY_VALUE", "The quantity can not be changed to less than 1.",
-                       path="modification.value")
+            raise fail(
+                422,
+                "INCORRECT_QUANTITY_VALUE",
+                "The quantity can not be changed to less than 1.",
+                path="modification.value",
+            )
         return
     price_type = modification.get("type")
-    needed = {"FIXED_PRICE": "price", "INCREASE_PRICE": "value", "DECREASE_PRICE": "value",
-              "INCREASE_PERCENTAGE": "percentage", "DECREASE_PERCENTAGE": "percentage"}.get(str(price_type))
+    needed = {
+        "FIXED_PRICE": "price",
+        "INCREASE_PRICE": "value",
+        "DECREASE_PRICE": "value",
+        "INCREASE_PERCENTAGE": "percentage",
+        "DECREASE_PERCENTAGE": "percentage",
+    }.get(str(price_type))
     if needed is None or modification.get(needed) is None:
-        raise fail(422, "VALIDATION_ERROR", "A known modification type with its value is required",
-                   path="modification")
+        raise fail(422, "VALIDATION_ERROR", "A known modification type with its value is required", path="modification")
 
 
 def register(state: EmulatorState, kind: str, command_id: str, body: Json, seller_id: str) -> tuple[Command, bool]:
@@ -69,8 +87,11 @@ def register(state: EmulatorState, kind: str, command_id: str, body: Json, selle
     existing = state.world.commands.get(key)
     if existing is not None:
         if existing.body != body or existing.seller_id != seller_id:
-            raise fail(409, "COMMAND_ALREADY_REGISTERED_WITH_DIFFERENT_CONTENT",
-                       "Command with the given id but with different content is already registered.")
+            raise fail(
+                409,
+                "COMMAND_ALREADY_REGISTERED_WITH_DIFFERENT_CONTENT",
+                "Command with the given id but with different content is already registered.",
+            )
         if state.faults.command_replay == "409":
             raise fail(409, "COMMAND_ALREADY_REGISTERED", "Command id was already used.")
         return existing, False
@@ -80,8 +101,15 @@ def register(state: EmulatorState, kind: str, command_id: str, body: Json, selle
     delay = state.faults.command_delay_seconds
     if state.faults.command_out_of_order and delay > 0:
         delay *= state.rng.uniform(0.2, 1.8)
-    command = Command(id=command_id, kind=kind, seller_id=seller_id, body=body, offer_ids=offer_ids,
-                      created_at=now, due_at=now + delay)
+    command = Command(
+        id=command_id,
+        kind=kind,
+        seller_id=seller_id,
+        body=body,
+        offer_ids=offer_ids,
+        created_at=now,
+        due_at=now + delay,
+    )
     state.world.commands[key] = command
     if delay == 0 and not state.faults.command_out_of_order:
         execute(state, command)
@@ -98,8 +126,9 @@ def find(state: EmulatorState, kind: str, command_id: str, seller_id: str) -> Co
 def run_due(state: EmulatorState) -> None:
     """Executes every command whose time has come; out of submission order when that switch is on."""
     now = state.now()
-    due = [command for command in state.world.commands.values()
-           if command.completed_at is None and command.due_at <= now]
+    due = [
+        command for command in state.world.commands.values() if command.completed_at is None and command.due_at <= now
+    ]
     due.sort(key=lambda command: (command.due_at, command.created_at))
     if state.faults.command_out_of_order:
         state.rng.shuffle(due)
@@ -110,10 +139,9 @@ def run_due(state: EmulatorState) -> None:
 def _outdated(state: EmulatorState, command: Command, offer_id: str) -> bool:
     """True when a command of the same kind registered later is still pending for this offer."""
     commands = list(state.world.commands.values())
-    later = commands[commands.index(command) + 1:]
+    later = commands[commands.index(command) + 1 :]
     return any(
-        other.kind == command.kind and other.completed_at is None and offer_id in other.offer_ids
-        for other in later
+        other.kind == command.kind and other.completed_at is None and offer_id in other.offer_ids for other in later
     )
 
 
@@ -127,8 +155,13 @@ def execute(state: EmulatorState, command: Command) -> None:
             problem = error("COMMAND_OUTDATED", "A newer command for this offer was registered.")
         else:
             problem = _apply(state, command, offer)
-        task = {"offer": {"id": offer_id}, "field": FIELDS[command.kind], "status": "FAIL" if problem else "SUCCESS",
-                "message": problem["message"] if problem else "", "errors": [problem] if problem else []}
+        task = {
+            "offer": {"id": offer_id},
+            "field": FIELDS[command.kind],
+            "status": "FAIL" if problem else "SUCCESS",
+            "message": problem["message"] if problem else "",
+            "errors": [problem] if problem else [],
+        }
         tasks.append(task)
     command.tasks = tasks
     command.completed_at = state.now()
@@ -193,5 +226,7 @@ def tasks_json(command: Command) -> list[Json]:
     if command.completed_at is not None:
         return command.tasks
     field = FIELDS[command.kind]
-    return [{"offer": {"id": offer_id}, "field": field, "status": "NEW", "message": "", "errors": []}
-            for offer_id in command.offer_ids]
+    return [
+        {"offer": {"id": offer_id}, "field": field, "status": "NEW", "message": "", "errors": []}
+        for offer_id in command.offer_ids
+    ]

@@ -218,5 +218,11 @@ async def requests(request: Request) -> Response:
         state.stats.by_status.clear()
         state.stats.sent_429 = state.stats.total = 0
     stats = state.stats
-    return reply({"total": stats.total, "sent_429": stats.sent_429, "by_route": dict(stats.by_route),
-                  "by_status": {str(key): value for key, value in stats.by_status.items()}})
+    return reply(
+        {
+            "total": stats.total,
+            "sent_429": stats.sent_429,
+            "by_route": dict(stats.by_route),
+            "by_status": {str(key): value for key, value in stats.by_status.items()},
+        }
+    )

@@ -19,16 +19,18 @@ from emulator.state import EmulatorState, RateWindow
 
 # Resources an application (client_credentials) token may call.
 APPLICATION_PATHS = ("/sale/categories", "/sale/products")
-RATE_LIMIT_BODY = {"errors": [error("RateLimitExceedException", "An error has occurred",
-                                    user_message="Przekroczony limit zapytań.")]}
+RATE_LIMIT_BODY = {
+    "errors": [error("RateLimitExceedException", "An error has occurred", user_message="Przekroczony limit zapytań.")]
+}
 WINDOW_SECONDS = 60.0
 
 
 class Gateway:
     """Pure ASGI middleware; control calls (`/__emulator/`) only get headers and counters, never faults."""
 
-    def __init__(self, app: ASGIApp, state: EmulatorState, routes: Sequence[BaseRoute],
-                 after_write: Callable[[], None]) -> None:
+    def __init__(
+        self, app: ASGIApp, state: EmulatorState, routes: Sequence[BaseRoute], after_write: Callable[[], None]
+    ) -> None:
         self.app = app
         self.state = state
         self.routes = routes
@@ -93,16 +95,33 @@ class Gateway:
         if not isinstance(checked, AccessToken):
             return auth_error(401, *checked)
         if checked.seller_id is None and not scope["path"].startswith(APPLICATION_PATHS):
-            return json_response({"errors": [error("AccessDenied", "Access is denied: this resource needs a "
-                                                   "user token, not an application token")]}, 403)
+            return json_response(
+                {
+                    "errors": [
+                        error(
+                            "AccessDenied",
+                            "Access is denied: this resource needs a user token, not an application token",
+                        )
+                    ]
+                },
+                403,
+            )
         scope.setdefault("state", {})["seller_id"] = checked.seller_id or ""
         limited = self._rate_limit(checked.client_id)
         if limited is not None:
             return limited
         if not accepts_vendor_type(request):
-            return json_response({"errors": [error(
-                "NotAcceptableException",
-                "Not acceptable representation requested. Please check 'Accept' request header")]}, 406)
+            return json_response(
+                {
+                    "errors": [
+                        error(
+                            "NotAcceptableException",
+                            "Not acceptable representation requested. Please check 'Accept' request header",
+                        )
+                    ]
+                },
+                406,
+            )
         return None
 
     def _too_many(self, retry_after: float, *, oauth: bool = False) -> Response:

@@ -12,13 +12,26 @@ from emulator.state import EmulatorState, offer_event_id, offer_event_seq
 OFFER_RETENTION_SECONDS = 24 * 3600
 ORDER_RETENTION_SECONDS = 60 * 24 * 3600
 OFFER_EVENT_TYPES = (
-    "OFFER_ACTIVATED", "OFFER_CHANGED", "OFFER_ENDED", "OFFER_STOCK_CHANGED", "OFFER_PRICE_CHANGED",
-    "OFFER_ARCHIVED", "OFFER_BID_PLACED", "OFFER_BID_CANCELED", "OFFER_TRANSLATION_UPDATED",
-    "OFFER_VISIBILITY_CHANGED", "OFFER_DELIVERY_COUNTRIES_BLOCKED",
+    "OFFER_ACTIVATED",
+    "OFFER_CHANGED",
+    "OFFER_ENDED",
+    "OFFER_STOCK_CHANGED",
+    "OFFER_PRICE_CHANGED",
+    "OFFER_ARCHIVED",
+    "OFFER_BID_PLACED",
+    "OFFER_BID_CANCELED",
+    "OFFER_TRANSLATION_UPDATED",
+    "OFFER_VISIBILITY_CHANGED",
+    "OFFER_DELIVERY_COUNTRIES_BLOCKED",
 )
 ORDER_EVENT_TYPES = (
-    "BOUGHT", "FILLED_IN", "READY_FOR_PROCESSING", "BUYER_CANCELLED", "FULFILLMENT_STATUS_CHANGED",
-    "BUYER_MODIFIED", "AUTO_CANCELLED",
+    "BOUGHT",
+    "FILLED_IN",
+    "READY_FOR_PROCESSING",
+    "BUYER_CANCELLED",
+    "FULFILLMENT_STATUS_CHANGED",
+    "BUYER_MODIFIED",
+    "AUTO_CANCELLED",
 )
 _PUBLISHING = ("ACTIVE", "ACTIVATING")
 
@@ -51,8 +64,12 @@ def offer_event_json(event: OfferEvent) -> Json:
         offer["external"] = {"id": event.external_id} if event.external_id is not None else None
     if event.type == "OFFER_ENDED":
         offer["publication"] = {"endedBy": event.ended_by or "USER"}
-    body: Json = {"id": offer_event_id(event.seq), "occurredAt": iso(event.occurred_at), "type": event.type,
-                  "offer": offer}
+    body: Json = {
+        "id": offer_event_id(event.seq),
+        "occurredAt": iso(event.occurred_at),
+        "type": event.type,
+        "offer": offer,
+    }
     if event.type == "OFFER_PRICE_CHANGED":
         offer["marketplaces"] = [{"id": "allegro-pl", "changeType": "MANUAL"}]
     return body
@@ -68,7 +85,8 @@ def read_offer_events(
         return None
     horizon = state.now() - OFFER_RETENTION_SECONDS
     page = [
-        event for event in events[start:]
+        event
+        for event in events[start:]
         if event.seller_id == seller_id and event.occurred_at >= horizon and (not types or event.type in types)
     ][:limit]
     return [offer_event_json(event) for event in page]
@@ -106,8 +124,11 @@ def read_order_events(
         return None
     horizon = state.now() - ORDER_RETENTION_SECONDS
     page = [
-        event for event in events[start:]
-        if event.seller_id == seller_id and not event.dropped and event.occurred_at >= horizon
+        event
+        for event in events[start:]
+        if event.seller_id == seller_id
+        and not event.dropped
+        and event.occurred_at >= horizon
         and (not types or event.type in types)
     ][:limit]
     faults = state.faults
@@ -116,8 +137,14 @@ def read_order_events(
             # Re-delivered later: a copy with a new id and the same type, time and order.
             event.duplicated = True
             events.append(
-                OrderEvent(seq=state.next_order_event_seq(), occurred_at=event.occurred_at, type=event.type,
-                           seller_id=event.seller_id, order=event.order, duplicated=True)
+                OrderEvent(
+                    seq=state.next_order_event_seq(),
+                    occurred_at=event.occurred_at,
+                    type=event.type,
+                    seller_id=event.seller_id,
+                    order=event.order,
+                    duplicated=True,
+                )
             )
     if len(page) > 1 and state.chance(faults.shuffle_order_events):
         state.rng.shuffle(page)

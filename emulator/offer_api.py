@@ -45,8 +45,12 @@ def _check_creation_limit(state: EmulatorState, seller_id: str) -> None:
     recent = [moment for moment in state.world.offer_creations.get(seller_id, []) if moment > now - 60]
     state.world.offer_creations[seller_id] = recent
     if len(recent) >= limit:
-        raise fail(429, "RateLimitExceedException", f"Offer creation limit of {limit} per minute exceeded",
-                   user_message="Przekroczony limit zapytań.")
+        raise fail(
+            429,
+            "RateLimitExceedException",
+            f"Offer creation limit of {limit} per minute exceeded",
+            user_message="Przekroczony limit zapytań.",
+        )
     recent.append(now)
 
 
@@ -65,8 +69,10 @@ async def create_offer(request: Request) -> Response:
         return lost
     if asynchronous:
         operation = operations.start(state, offer, "create", target_status=requested_status(body))
-        headers = {"Location": operations.location(state, operation),
-                   "Retry-After": str(state.faults.retry_after_seconds)}
+        headers = {
+            "Location": operations.location(state, operation),
+            "Retry-After": str(state.faults.retry_after_seconds),
+        }
         return json_response(offer.body, 202, headers=headers)
     return json_response(offer.body, 201)
 
@@ -81,8 +87,7 @@ async def get_parts(request: Request) -> Response:
     offer = _offer(request)
     include = request.query_params.getlist("include")
     if not include or any(part not in ("stock", "price") for part in include):
-        raise fail(400, "IllegalArgumentException", "Parameter include is required: stock and/or price",
-                   path="include")
+        raise fail(400, "IllegalArgumentException", "Parameter include is required: stock and/or price", path="include")
     body: dict[str, object] = {"id": offer.id}
     if "stock" in include:
         body["stock"] = {"available": offer.body["stock"]["available"]}
@@ -126,9 +131,10 @@ async def get_operation(request: Request) -> Response:
         offer_url = f"{state.config.base_url}/sale/product-offers/{offer.id}"
         return Response(status_code=303, headers={"Location": offer_url})
     location = operations.location(state, operation)
-    body = {"offer": {"id": offer.id},
-            "operation": {"id": operation.id, "status": "IN_PROGRESS",
-                          "startedAt": iso(operation.started_at)}}
+    body = {
+        "offer": {"id": offer.id},
+        "operation": {"id": operation.id, "status": "IN_PROGRESS", "startedAt": iso(operation.started_at)},
+    }
     headers = {"Location": location, "Retry-After": str(state.faults.retry_after_seconds)}
     return json_response(body, 202, headers=headers)
 
@@ -138,28 +144,39 @@ async def list_offers(request: Request) -> Response:
     state = _state(request)
     params = request.query_params
     limit, offset = _int(params.get("limit"), 20), _int(params.get("offset"), 0)
-    if limit is None or not 1 <= limit <= 1000 or offset is None or not 0 <= offset <= 9_999_999 \
-            or offset + limit > 10_000_000:
+    if (
+        limit is None
+        or not 1 <= limit <= 1000
+        or offset is None
+        or not 0 <= offset <= 9_999_999
+        or offset + limit > 10_000_000
+    ):
         raise fail(400, "IllegalArgumentException", "limit must be 1..1000 and offset 0..9999999", path="limit")
     external_ids = params.getlist("external.id")
     if len(external_ids) > 100 or any(len(value) > 100 for value in external_ids):
-        raise fail(400, "IllegalArgumentException", "At most 100 external.id values of at most 100 characters",
-                   path="external.id")
+        raise fail(
+            400,
+            "IllegalArgumentException",
+            "At most 100 external.id values of at most 100 characters",
+            path="external.id",
+        )
     statuses = params.getlist("publication.status")
     if any(status not in PUBLICATION_STATUSES for status in statuses):
         raise fail(400, "IllegalArgumentException", "Unknown publication.status", path="publication.status")
     offer_ids = set(params.getlist("offer.id"))
     seller_id = seller_of(request)
     found = [
-        offer for offer in reversed(state.world.offers.values())  # newest first, as Allegro sorts by default
+        offer
+        for offer in reversed(state.world.offers.values())  # newest first, as Allegro sorts by default
         if offer.seller_id == seller_id
         and (not offer_ids or offer.id in offer_ids)
         and (not external_ids or (offer.body.get("external") or {}).get("id") in external_ids)
         and (not statuses or offer.body["publication"]["status"] in statuses)
     ]
-    page = found[offset:offset + limit]
-    return json_response({"offers": [listing_json(offer) for offer in page], "count": len(page),
-                          "totalCount": len(found)})
+    page = found[offset : offset + limit]
+    return json_response(
+        {"offers": [listing_json(offer) for offer in page], "count": len(page), "totalCount": len(found)}
+    )
 
 
 def _int(raw: str | None, default: int) -> int | None:

@@ -53,8 +53,13 @@ def _product(body: Json, errors: list[Json]) -> tuple[Json | None, list[Json]]:
             continue
         ean = catalogue.ean_of(str(given["id"]))
         if ean is None:
-            errors.append(error("ProductNotFoundException", f"Product {given['id']!r} not found",
-                                path=f"productSet[{index}].product.id"))
+            errors.append(
+                error(
+                    "ProductNotFoundException",
+                    f"Product {given['id']!r} not found",
+                    path=f"productSet[{index}].product.id",
+                )
+            )
             continue
         found = catalogue.product(ean)
         linked = linked or found
@@ -70,8 +75,13 @@ def _parameters(body: Json, category_id: str | None, product: Json | None, error
     for index, given in enumerate(body.get("parameters") or []):
         param = known.get(str(given.get("id"))) or by_name.get(str(given.get("name")))
         if param is None:
-            errors.append(error("ParameterNotFoundException", f"Parameter {given.get('id') or given.get('name')!r}"
-                                " does not exist in this category", path=f"parameters[{index}]"))
+            errors.append(
+                error(
+                    "ParameterNotFoundException",
+                    f"Parameter {given.get('id') or given.get('name')!r} does not exist in this category",
+                    path=f"parameters[{index}]",
+                )
+            )
             continue
         values = [str(value) for value in given.get("values") or []]
         values_ids = [str(value) for value in given.get("valuesIds") or []]
@@ -80,11 +90,23 @@ def _parameters(body: Json, category_id: str | None, product: Json | None, error
             values_ids += [names[value] for value in values if value in names]
             allowed = set(names.values())
             if not values_ids or any(value not in allowed for value in values_ids):
-                errors.append(error("ParameterValueException", f"Invalid value of parameter {param['id']}",
-                                    path=f"parameters[{index}]"))
+                errors.append(
+                    error(
+                        "ParameterValueException",
+                        f"Invalid value of parameter {param['id']}",
+                        path=f"parameters[{index}]",
+                    )
+                )
             values = []
-        result.append({"id": param["id"], "name": param["name"], "values": values, "valuesIds": values_ids or None,
-                       "rangeValue": None})
+        result.append(
+            {
+                "id": param["id"],
+                "name": param["name"],
+                "values": values,
+                "valuesIds": values_ids or None,
+                "rangeValue": None,
+            }
+        )
     present = {param["id"] for param in result}
     if product is not None:
         present |= {str(param.get("id")) for param in product.get("parameters") or []}
@@ -92,10 +114,15 @@ def _parameters(body: Json, category_id: str | None, product: Json | None, error
     missing = [param["id"] for param in known.values() if param["required"] and param["id"] not in present]
     if missing:
         ids = ", ".join(missing)
-        errors.append(error("ConstraintViolationException.MissingRequiredParameters",
-                            f"Missing required parameters: {ids}", path="parameters",
-                            user_message=f"Uzupełnij parametry obowiązkowe: {ids}",
-                            metadata={"missingParameterIds": ids}))
+        errors.append(
+            error(
+                "ConstraintViolationException.MissingRequiredParameters",
+                f"Missing required parameters: {ids}",
+                path="parameters",
+                user_message=f"Uzupełnij parametry obowiązkowe: {ids}",
+                metadata={"missingParameterIds": ids},
+            )
+        )
     return result
 
 
@@ -104,23 +131,42 @@ def _price(body: Json, errors: list[Json]) -> Json:
     price = selling.get("price") or {}
     amount = parse_amount(price.get("amount"))
     if amount is None or amount <= 0:
-        errors.append(error("ConstraintViolationException.PriceRange", "The price must be greater than 0",
-                            path="sellingMode.price.amount"))
+        errors.append(
+            error(
+                "ConstraintViolationException.PriceRange",
+                "The price must be greater than 0",
+                path="sellingMode.price.amount",
+            )
+        )
         amount = Decimal(0)
-    return {"format": selling.get("format") or "BUY_NOW", "price": money(amount, price.get("currency") or "PLN"),
-            "minimalPrice": None, "startingPrice": None}
+    return {
+        "format": selling.get("format") or "BUY_NOW",
+        "price": money(amount, price.get("currency") or "PLN"),
+        "minimalPrice": None,
+        "startingPrice": None,
+    }
 
 
 def _stock(body: Json, errors: list[Json], *, activating: bool) -> Json:
     stock = body.get("stock")
     available = stock.get("available") if isinstance(stock, dict) else None
     if isinstance(available, bool) or not isinstance(available, int) or not 0 <= available <= MAX_STOCK:
-        errors.append(error("ConstraintViolationException.StockRange",
-                            f"stock.available must be an integer between 0 and {MAX_STOCK}", path="stock.available"))
+        errors.append(
+            error(
+                "ConstraintViolationException.StockRange",
+                f"stock.available must be an integer between 0 and {MAX_STOCK}",
+                path="stock.available",
+            )
+        )
         available = 0
     elif activating and available < 1:
-        errors.append(error("AvailableStockMustEqualToOneOrBeGreaterThanOne",
-                            "Available stock must be equal to 1 or greater than 1", path="stock.available"))
+        errors.append(
+            error(
+                "AvailableStockMustEqualToOneOrBeGreaterThanOne",
+                "Available stock must be equal to 1 or greater than 1",
+                path="stock.available",
+            )
+        )
     unit = stock.get("unit") if isinstance(stock, dict) else None
     return {"available": available, "unit": unit if unit in ("UNIT", "PAIR", "SET") else "UNIT"}
 
@@ -132,34 +178,46 @@ def normalise(body: Json, *, activating: bool, errors: list[Json]) -> Json:
     """
     name = body.get("name")
     if not isinstance(name, str) or not MIN_NAME <= len(name) <= MAX_NAME:
-        errors.append(error("ConstraintViolationException.NameLength",
-                            f"The offer name must have {MIN_NAME} to {MAX_NAME} characters", path="name"))
+        errors.append(
+            error(
+                "ConstraintViolationException.NameLength",
+                f"The offer name must have {MIN_NAME} to {MAX_NAME} characters",
+                path="name",
+            )
+        )
     product, product_set = _product(body, errors)
     category_id = ((body.get("category") or {}).get("id")) or (product or {}).get("category", {}).get("id")
     category = catalogue.category(str(category_id)) if category_id else None
     if category is None:
         errors.append(error("CategoryNotFoundException", f"Category {category_id!r} not found", path="category.id"))
     elif not category["leaf"]:
-        errors.append(error("CATEGORY_NOT_LEAF", f"Category {category_id} is not a leaf category",
-                            path="category.id"))
+        errors.append(error("CATEGORY_NOT_LEAF", f"Category {category_id} is not a leaf category", path="category.id"))
     # Parameters are checked against a known leaf category only; otherwise the category error says it all.
-    parameters = (_parameters(body, str(category_id), product, errors) if category and category["leaf"]
-                  else list(body.get("parameters") or []))
+    parameters = (
+        _parameters(body, str(category_id), product, errors)
+        if category and category["leaf"]
+        else list(body.get("parameters") or [])
+    )
     images = [url for url in body.get("images") or [] if isinstance(url, str)]
     if not images and product is not None:
         images = [image["url"] for image in product.get("images") or []]
     if not images:
-        errors.append(error("GallerySizeException", "The offer needs at least one image or a catalogue product",
-                            path="images"))
+        errors.append(
+            error("GallerySizeException", "The offer needs at least one image or a catalogue product", path="images")
+        )
     elif len(images) > MAX_IMAGES:
         errors.append(error("GallerySizeException", f"At most {MAX_IMAGES} images are allowed", path="images"))
     stock = _stock(body, errors, activating=activating)
     external = body.get("external")
     external_id = external.get("id") if isinstance(external, dict) else None
     if external_id is not None and (not isinstance(external_id, str) or len(external_id) > MAX_EXTERNAL_ID):
-        errors.append(error("ConstraintViolationException.ExternalIdLength",
-                            f"external.id must be a string of at most {MAX_EXTERNAL_ID} characters",
-                            path="external.id"))
+        errors.append(
+            error(
+                "ConstraintViolationException.ExternalIdLength",
+                f"external.id must be a string of at most {MAX_EXTERNAL_ID} characters",
+                path="external.id",
+            )
+        )
     delivery = body.get("delivery") or {}
     after_sales = body.get("afterSalesServices") or {}
     return {
@@ -174,18 +232,18 @@ def normalise(body: Json, *, activating: bool, errors: list[Json]) -> Json:
         "description": body.get("description") or {"sections": []},
         "delivery": {
             "handlingTime": delivery.get("handlingTime") or "PT24H",
-            "shippingRates": _setting("shippingRates", delivery.get("shippingRates"), "delivery.shippingRates",
-                                      errors),
+            "shippingRates": _setting("shippingRates", delivery.get("shippingRates"), "delivery.shippingRates", errors),
             "additionalInfo": delivery.get("additionalInfo"),
             "shipmentDate": None,
         },
         "afterSalesServices": {
-            kind: found for kind in ("returnPolicy", "impliedWarranty", "warranty")
+            kind: found
+            for kind in ("returnPolicy", "impliedWarranty", "warranty")
             if (found := _setting(kind, after_sales.get(kind), f"afterSalesServices.{kind}", errors)) is not None
         },
         "payments": {"invoice": (body.get("payments") or {}).get("invoice") or "VAT"},
-        "location": body.get("location") or {"countryCode": "PL", "province": "WIELKOPOLSKIE", "city": "Poznań",
-                                             "postCode": "60-166"},
+        "location": body.get("location")
+        or {"countryCode": "PL", "province": "WIELKOPOLSKIE", "city": "Poznań", "postCode": "60-166"},
         "language": body.get("language") or "pl-PL",
     }
 

@@ -14,8 +14,20 @@ from emulator.records import Json, Offer
 from emulator.state import EmulatorState
 
 PUBLISHING = ("ACTIVE", "ACTIVATING")
-_CONTENT = ("name", "productSet", "category", "parameters", "images", "description", "delivery",
-            "afterSalesServices", "payments", "location", "language", "external")
+_CONTENT = (
+    "name",
+    "productSet",
+    "category",
+    "parameters",
+    "images",
+    "description",
+    "delivery",
+    "afterSalesServices",
+    "payments",
+    "location",
+    "language",
+    "external",
+)
 
 
 def status_of(offer: Offer) -> str:
@@ -33,8 +45,13 @@ def price_of(offer: Offer) -> Decimal:
 
 
 def _publication(status: str) -> Json:
-    return {"status": status, "republish": False, "endingAt": None, "endedBy": None,
-            "marketplaces": {"base": {"id": "allegro-pl"}, "additional": []}}
+    return {
+        "status": status,
+        "republish": False,
+        "endingAt": None,
+        "endedBy": None,
+        "marketplaces": {"base": {"id": "allegro-pl"}, "additional": []},
+    }
 
 
 def requested_status(body: Json) -> Any:
@@ -49,16 +66,28 @@ def create(
     wanted = requested_status(request) or "INACTIVE"
     errors: list[Json] = []
     if wanted not in ("ACTIVE", "INACTIVE"):
-        errors.append(error("ConstraintViolationException", "publication.status must be ACTIVE or INACTIVE",
-                            path="publication.status"))
+        errors.append(
+            error(
+                "ConstraintViolationException",
+                "publication.status must be ACTIVE or INACTIVE",
+                path="publication.status",
+            )
+        )
     content = normalise(request, activating=wanted == "ACTIVE", errors=errors)
     if errors:
         return None, errors
     now = state.now()
     offer_id = state.new_offer_id()
-    body = {"id": offer_id, **content, "publication": _publication("INACTIVE"),
-            "validation": validation_block([], now), "createdAt": iso(now), "updatedAt": iso(now),
-            "b2b": {"buyableOnlyByBusiness": False}, "contact": None}
+    body = {
+        "id": offer_id,
+        **content,
+        "publication": _publication("INACTIVE"),
+        "validation": validation_block([], now),
+        "createdAt": iso(now),
+        "updatedAt": iso(now),
+        "b2b": {"buyableOnlyByBusiness": False},
+        "contact": None,
+    }
     offer = Offer(id=offer_id, seller_id=seller_id, body=body)
     state.world.offers[offer_id] = offer
     if wanted == "ACTIVE":
@@ -133,8 +162,13 @@ def apply_patch(state: EmulatorState, offer: Offer, patch: Json) -> list[Json]:
     merged = merge_patch(offer.body, patch)
     errors: list[Json] = []
     if wanted not in (None, "ACTIVE", "ENDED", status_of(offer)):
-        errors.append(error("ConstraintViolationException", f"publication.status cannot be set to {wanted}",
-                            path="publication.status"))
+        errors.append(
+            error(
+                "ConstraintViolationException",
+                f"publication.status cannot be set to {wanted}",
+                path="publication.status",
+            )
+        )
     content = normalise(merged, activating=wanted == "ACTIVE" and status_of(offer) not in PUBLISHING, errors=errors)
     if errors:
         return errors
@@ -164,33 +198,40 @@ def listing_json(offer: Offer) -> Json:
     body = offer.body
     images = body.get("images") or []
     publication = body["publication"]
-    listed: Json = _without_nulls({
-        "id": offer.id,
-        "name": body["name"],
-        "category": {"id": body["category"]["id"]},
-        "primaryImage": {"url": images[0]} if images else None,
-        "sellingMode": {"format": body["sellingMode"]["format"], "price": body["sellingMode"]["price"],
-                        "minimalPrice": None, "startingPrice": None, "priceAutomation": None},
-        "saleInfo": {"currentPrice": None, "biddersCount": 0},
-        "stats": {"watchersCount": 0, "visitsCount": 0},
-        "stock": {"available": stock_of(offer), "sold": offer.sold},
-        "publication": {
-            "status": publication["status"],
-            "startingAt": None,
-            "startedAt": iso(offer.started_at) if offer.started_at is not None else None,
-            "endingAt": None,
-            "endedAt": iso(offer.ended_at) if offer.ended_at is not None else None,
-            "marketplaces": publication["marketplaces"],
-        },
-        "afterSalesServices": body.get("afterSalesServices") or {},
-        "additionalServices": None,
-        "external": body.get("external"),
-        "delivery": {"shippingRates": body["delivery"].get("shippingRates")},
-        "b2b": {"buyableOnlyByBusiness": False},
-        "fundraisingCampaign": None,
-        "isFulfillment": False,
-        "additionalMarketplaces": {},
-    })
+    listed: Json = _without_nulls(
+        {
+            "id": offer.id,
+            "name": body["name"],
+            "category": {"id": body["category"]["id"]},
+            "primaryImage": {"url": images[0]} if images else None,
+            "sellingMode": {
+                "format": body["sellingMode"]["format"],
+                "price": body["sellingMode"]["price"],
+                "minimalPrice": None,
+                "startingPrice": None,
+                "priceAutomation": None,
+            },
+            "saleInfo": {"currentPrice": None, "biddersCount": 0},
+            "stats": {"watchersCount": 0, "visitsCount": 0},
+            "stock": {"available": stock_of(offer), "sold": offer.sold},
+            "publication": {
+                "status": publication["status"],
+                "startingAt": None,
+                "startedAt": iso(offer.started_at) if offer.started_at is not None else None,
+                "endingAt": None,
+                "endedAt": iso(offer.ended_at) if offer.ended_at is not None else None,
+                "marketplaces": publication["marketplaces"],
+            },
+            "afterSalesServices": body.get("afterSalesServices") or {},
+            "additionalServices": None,
+            "external": body.get("external"),
+            "delivery": {"shippingRates": body["delivery"].get("shippingRates")},
+            "b2b": {"buyableOnlyByBusiness": False},
+            "fundraisingCampaign": None,
+            "isFulfillment": False,
+            "additionalMarketplaces": {},
+        }
+    )
     return listed
 
 

@@ -7,12 +7,27 @@ from emulator.records import Json, Offer, Operation
 from emulator.state import EmulatorState
 
 
-def start(state: EmulatorState, offer: Offer, kind: str, *, patch: Json | None = None,
-          target_status: str | None = None, seconds: float | None = None) -> Operation:
+def start(
+    state: EmulatorState,
+    offer: Offer,
+    kind: str,
+    *,
+    patch: Json | None = None,
+    target_status: str | None = None,
+    seconds: float | None = None,
+) -> Operation:
     now = state.now()
     duration = state.faults.retry_after_seconds if seconds is None else seconds
-    operation = Operation(id=state.new_uuid(), offer_id=offer.id, kind=kind, started_at=now, due_at=now + duration,
-                          polls_left=state.faults.async_operation_polls, patch=patch, target_status=target_status)
+    operation = Operation(
+        id=state.new_uuid(),
+        offer_id=offer.id,
+        kind=kind,
+        started_at=now,
+        due_at=now + duration,
+        polls_left=state.faults.async_operation_polls,
+        patch=patch,
+        target_status=target_status,
+    )
     state.world.operations[operation.id] = operation
     return operation
 

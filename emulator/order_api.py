@@ -78,13 +78,15 @@ async def list_forms(request: Request) -> Response:
     names = ("lineItems.boughtAt.gte", "lineItems.boughtAt.lte", "updatedAt.gte", "updatedAt.lte")
     bounds = {name: _time_filter(request, name) for name in names}
     seller_id = seller_of(request)
-    found = [form for form in state.world.forms.values()
-             if form.seller_id == seller_id and _matches(form, request, bounds)]
+    found = [
+        form for form in state.world.forms.values() if form.seller_id == seller_id and _matches(form, request, bounds)
+    ]
     key = (lambda form: form.updated_at) if "updatedAt" in sort else (lambda form: form.bought_at)
     found.sort(key=key, reverse=sort.startswith("-"))
-    page = found[offset:offset + limit]
-    return json_response({"checkoutForms": [form_json(form) for form in page], "count": len(page),
-                          "totalCount": len(found)})
+    page = found[offset : offset + limit]
+    return json_response(
+        {"checkoutForms": [form_json(form) for form in page], "count": len(page), "totalCount": len(found)}
+    )
 
 
 def _form(request: Request, *, malformed_status: int) -> CheckoutForm:
@@ -92,8 +94,9 @@ def _form(request: Request, *, malformed_status: int) -> CheckoutForm:
     try:
         uuid.UUID(raw)
     except ValueError:
-        raise fail(malformed_status, "IllegalArgumentException", f"Invalid checkout form id: {raw}",
-                   path="id") from None
+        raise fail(
+            malformed_status, "IllegalArgumentException", f"Invalid checkout form id: {raw}", path="id"
+        ) from None
     form = _state(request).world.forms.get(raw.lower())
     if form is None or form.seller_id != seller_of(request):
         raise fail(404, "NotFoundException", f"Checkout form {raw} not found.")
@@ -111,12 +114,14 @@ async def put_fulfillment(request: Request) -> Response:
     body = await read_json(request)
     revision = request.query_params.get("checkoutForm.revision")
     if revision is not None and revision != form.body["revision"]:
-        raise fail(409, "OptimisticLockException", "The checkout form revision is outdated.",
-                   path="checkoutForm.revision")
+        raise fail(
+            409, "OptimisticLockException", "The checkout form revision is outdated.", path="checkoutForm.revision"
+        )
     status = body.get("status")
     if status not in SELLER_SETTABLE:
-        raise fail(422, "IllegalArgumentException", f"Fulfillment status {status!r} cannot be set by the seller",
-                   path="status")
+        raise fail(
+            422, "IllegalArgumentException", f"Fulfillment status {status!r} cannot be set by the seller", path="status"
+        )
     if status != form.body["fulfillment"]["status"]:
         set_fulfillment(_state(request), form, str(status))
     return Response(status_code=204)

@@ -12,8 +12,17 @@ from emulator.offers import PUBLISHING, set_stock, status_of, stock_of
 from emulator.records import CheckoutForm, Json, Offer
 from emulator.state import EmulatorState
 
-FULFILLMENT_STATUSES = ("NEW", "PROCESSING", "READY_FOR_SHIPMENT", "READY_FOR_PICKUP", "SENT", "PICKED_UP",
-                        "CANCELLED", "SUSPENDED", "RETURNED")
+FULFILLMENT_STATUSES = (
+    "NEW",
+    "PROCESSING",
+    "READY_FOR_SHIPMENT",
+    "READY_FOR_PICKUP",
+    "SENT",
+    "PICKED_UP",
+    "CANCELLED",
+    "SUSPENDED",
+    "RETURNED",
+)
 CANCEL_EVENTS = {"BUYER": "BUYER_CANCELLED", "AUTO": "AUTO_CANCELLED", "SELLER": None}
 
 
@@ -23,10 +32,16 @@ class Refused(Exception):
 
 def _buyer(state: EmulatorState) -> Json:
     number = state.rng.randrange(10**7, 10**8)
-    return {"id": str(number), "email": f"buyer-{number}@allegromail.pl", "login": f"Kupujacy_{number}",
-            "firstName": "Jan", "lastName": "Kowalski", "guest": False, "preferences": {"language": "pl-PL"},
-            "address": {"street": "Grunwaldzka 182", "city": "Poznań", "postCode": "60-166",
-                        "countryCode": "PL"}}
+    return {
+        "id": str(number),
+        "email": f"buyer-{number}@allegromail.pl",
+        "login": f"Kupujacy_{number}",
+        "firstName": "Jan",
+        "lastName": "Kowalski",
+        "guest": False,
+        "preferences": {"language": "pl-PL"},
+        "address": {"street": "Grunwaldzka 182", "city": "Poznań", "postCode": "60-166", "countryCode": "PL"},
+    }
 
 
 def purchase(state: EmulatorState, offer: Offer, quantity: int, paid: bool) -> CheckoutForm:
@@ -58,8 +73,11 @@ def purchase(state: EmulatorState, offer: Offer, quantity: int, paid: bool) -> C
         "payment": None,
         "status": "BOUGHT",
         "fulfillment": {"status": "NEW", "shipmentSummary": {"lineItemsSent": "NONE"}, "provider": {"id": "SELLER"}},
-        "delivery": {"method": {"id": "7203cb90-864c-4cab-b2d1-f39c6b3c6a3d", "name": "Allegro Kurier"},
-                     "cost": money(Decimal("9.99"), currency), "smart": False},
+        "delivery": {
+            "method": {"id": "7203cb90-864c-4cab-b2d1-f39c6b3c6a3d", "name": "Allegro Kurier"},
+            "cost": money(Decimal("9.99"), currency),
+            "smart": False,
+        },
         "invoice": {"required": False},
         "lineItems": [line],
         "surcharges": [],
@@ -91,8 +109,13 @@ def pay(state: EmulatorState, form: CheckoutForm) -> None:
     if form.body["status"] == "READY_FOR_PROCESSING":
         raise Refused(f"checkout form {form.id} is already paid")
     total = form.body["summary"]["totalToPay"]
-    form.body["payment"] = {"id": state.new_uuid(), "type": "ONLINE", "provider": "P24",
-                            "finishedAt": iso(state.now()), "paidAmount": dict(total)}
+    form.body["payment"] = {
+        "id": state.new_uuid(),
+        "type": "ONLINE",
+        "provider": "P24",
+        "finishedAt": iso(state.now()),
+        "paidAmount": dict(total),
+    }
     form.body["status"] = "READY_FOR_PROCESSING"
     _touch(state, form)
     emit_order_event(state, form.seller_id, "READY_FOR_PROCESSING", order_snapshot(form))
@@ -127,14 +150,18 @@ def order_snapshot(form: CheckoutForm) -> Json:
     """The `order` part of an order event, as it was when the event happened."""
     body = form.body
     buyer = body["buyer"]
-    return copy.deepcopy({
-        "seller": {"id": form.seller_id},
-        "buyer": {key: buyer[key] for key in ("id", "email", "login", "guest", "preferences")},
-        "lineItems": [{key: line[key] for key in ("id", "offer", "quantity", "originalPrice", "price", "boughtAt")}
-                      for line in body["lineItems"]],
-        "checkoutForm": {"id": form.id, "revision": body["revision"]},
-        "marketplace": {"id": "allegro-pl"},
-    })
+    return copy.deepcopy(
+        {
+            "seller": {"id": form.seller_id},
+            "buyer": {key: buyer[key] for key in ("id", "email", "login", "guest", "preferences")},
+            "lineItems": [
+                {key: line[key] for key in ("id", "offer", "quantity", "originalPrice", "price", "boughtAt")}
+                for line in body["lineItems"]
+            ],
+            "checkoutForm": {"id": form.id, "revision": body["revision"]},
+            "marketplace": {"id": "allegro-pl"},
+        }
+    )
 
 
 def form_json(form: CheckoutForm) -> Json:

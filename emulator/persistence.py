@@ -29,8 +29,14 @@ from emulator.state import EmulatorState
 
 FORMAT_VERSION = 1
 _MAPS: dict[str, type[Any]] = {
-    "offers": Offer, "forms": CheckoutForm, "commands": Command, "operations": Operation, "devices": Device,
-    "access_tokens": AccessToken, "refresh_tokens": RefreshToken, "auth_codes": AuthCode,
+    "offers": Offer,
+    "forms": CheckoutForm,
+    "commands": Command,
+    "operations": Operation,
+    "devices": Device,
+    "access_tokens": AccessToken,
+    "refresh_tokens": RefreshToken,
+    "auth_codes": AuthCode,
 }
 _LISTS: dict[str, type[Any]] = {"offer_events": OfferEvent, "order_events": OrderEvent}
 

@@ -21,21 +21,23 @@ log = logging.getLogger(__name__)
 STARTUP_TIMEOUT_SECONDS = 10.0
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def warn_if_public(host: str) -> None:
+    """The emulator has no real security: say so when it listens beyond this machine."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return False
+        loopback = False
+    if not loopback:
+        log.warning("emulator listening on %s: it has no real security, keep it off public networks", host)
 
 
 def _uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
     import uvicorn  # imported lazily: keeps `import emulator.server` cheap
 
     # The emulator writes its own Date header (from its movable clock).
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", date_header=False, server_header=False,
-                          lifespan="on")
+    return uvicorn.Config(
+        app, host=host, port=port, log_level="warning", date_header=False, server_header=False, lifespan="on"
+    )
 
 
 def serve(host: str = "127.0.0.1", port: int = 8900, config: EmulatorConfig | None = None) -> None:
@@ -44,8 +46,7 @@ def serve(host: str = "127.0.0.1", port: int = 8900, config: EmulatorConfig | No
 
     from emulator.app import create_app
 
-    if not _is_loopback(host):
-        log.warning("emulator listening on %s: it has no real security, keep it off public networks", host)
+    warn_if_public(host)
     config = config or EmulatorConfig(base_url=f"http://{host}:{port}")
     uvicorn.Server(_uvicorn_config(create_app(config), host, port)).run()
 
@@ -72,8 +73,7 @@ def start_in_thread(
 
     from emulator.app import create_app
 
-    if not _is_loopback(host):
-        log.warning("emulator listening on %s: it has no real security, keep it off public networks", host)
+    warn_if_public(host)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))

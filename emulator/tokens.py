@@ -82,7 +82,10 @@ def issue(state: EmulatorState, client_id: str, seller_id: str | None, session: 
         }
         refresh = _jwt(state, refresh_claims)
         state.world.refresh_tokens[refresh] = RefreshToken(
-            token=refresh, client_id=client_id, seller_id=seller_id, session=session,
+            token=refresh,
+            client_id=client_id,
+            seller_id=seller_id,
+            session=session,
             expires_at=now + REFRESH_SECONDS,
         )
         body["refresh_token"] = refresh

@@ -46,16 +46,30 @@ ZERO_COUNT_SCHEMAS = ("CheckoutForms",)
 TOKEN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["access_token", "token_type", "expires_in", "scope", "jti"],
-    "properties": {"access_token": {"type": "string"}, "token_type": {"enum": ["bearer"]},
-                   "expires_in": {"type": "integer"}, "refresh_token": {"type": "string"},
-                   "scope": {"type": "string"}, "allegro_api": {"type": "boolean"}, "jti": {"type": "string"}},
+    "properties": {
+        "access_token": {"type": "string"},
+        "token_type": {"enum": ["bearer"]},
+        "expires_in": {"type": "integer"},
+        "refresh_token": {"type": "string"},
+        "scope": {"type": "string"},
+        "allegro_api": {"type": "boolean"},
+        "jti": {"type": "string"},
+    },
 }
 DEVICE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["user_code", "device_code", "expires_in", "interval", "verification_uri"],
-    "properties": {name: {"type": "string"} for name in
-                   ("user_code", "device_code", "expires_in", "interval", "verification_uri",
-                    "verification_uri_complete")},
+    "properties": {
+        name: {"type": "string"}
+        for name in (
+            "user_code",
+            "device_code",
+            "expires_in",
+            "interval",
+            "verification_uri",
+            "verification_uri_complete",
+        )
+    },
 }
 
 
@@ -143,8 +157,10 @@ def find_operation(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
 
 
 def _errors(validator: OAS30Validator, body: Any, where: str) -> list[str]:
-    return [f"{where}: {'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
-            for error in validator.iter_errors(body)]
+    return [
+        f"{where}: {'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+        for error in validator.iter_errors(body)
+    ]
 
 
 def _json(body: bytes, where: str, problems: list[str]) -> Any:
@@ -272,8 +288,9 @@ class _CheckingMiddleware:
                 if not message.get("more_body", False):
                     headers = {key.decode().lower(): value.decode() for key, value in start.get("headers", [])}
                     self.log.checked += 1
-                    self.log.problems += check(scope["method"], scope["path"], int(start["status"]), headers,
-                                               b"".join(chunks))
+                    self.log.problems += check(
+                        scope["method"], scope["path"], int(start["status"]), headers, b"".join(chunks)
+                    )
             await send(message)
 
         await self.app(scope, receive, capture)

@@ -42,8 +42,9 @@ def response_hook() -> Any:
     async def hook(response: httpx.Response) -> None:
         await response.aread()
         headers = {key.lower(): value for key, value in response.headers.items()}
-        problems = check(response.request.method, response.request.url.path, response.status_code, headers,
-                         response.content)
+        problems = check(
+            response.request.method, response.request.url.path, response.status_code, headers, response.content
+        )
         if problems:
             raise OpenApiMismatch("\n".join(problems))
 
@@ -54,8 +55,9 @@ def response_hook() -> Any:
 async def emulator_client(emulator_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     """`httpx.AsyncClient` bound to `emulator_app` in-process (base URL http://emulator.test)."""
     transport = httpx.ASGITransport(app=emulator_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://emulator.test",
-                                 event_hooks={"response": [response_hook()]}) as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://emulator.test", event_hooks={"response": [response_hook()]}
+    ) as client:
         yield client
 
 

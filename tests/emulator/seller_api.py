@@ -45,8 +45,7 @@ class SellerApi:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}", "Accept": VENDOR_TYPE,
-                "Content-Type": VENDOR_TYPE}
+        return {"Authorization": f"Bearer {self.access_token}", "Accept": VENDOR_TYPE, "Content-Type": VENDOR_TYPE}
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return await self.client.get(path, headers=self.headers, **kwargs)
@@ -109,5 +108,7 @@ class SellerApi:
 
 
 def quantity_command(offer_ids: list[str], change_type: str, value: int) -> dict[str, Any]:
-    return {"modification": {"changeType": change_type, "value": value},
-            "offerCriteria": [{"type": "CONTAINS_OFFERS", "offers": [{"id": offer_id} for offer_id in offer_ids]}]}
+    return {
+        "modification": {"changeType": change_type, "value": value},
+        "offerCriteria": [{"type": "CONTAINS_OFFERS", "offers": [{"id": offer_id} for offer_id in offer_ids]}],
+    }

@@ -21,8 +21,9 @@ async def _device(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 async def _poll(client: httpx.AsyncClient, device_code: str) -> httpx.Response:
-    return await client.post("/auth/oauth/token", auth=CLIENT,
-                             data={"grant_type": DEVICE_GRANT, "device_code": device_code})
+    return await client.post(
+        "/auth/oauth/token", auth=CLIENT, data={"grant_type": DEVICE_GRANT, "device_code": device_code}
+    )
 
 
 async def _advance(client: httpx.AsyncClient, seconds: float) -> None:
@@ -65,8 +66,9 @@ async def test_polling_faster_than_the_interval_answers_slow_down(emulator_clien
 
 async def test_denied_device_code_answers_access_denied(emulator_client: httpx.AsyncClient) -> None:
     device = await _device(emulator_client)
-    denial = await emulator_client.post("/__emulator/device-approvals",
-                                        json={"user_code": device["user_code"], "approve": False})
+    denial = await emulator_client.post(
+        "/__emulator/device-approvals", json={"user_code": device["user_code"], "approve": False}
+    )
     assert denial.json() == {"user_code": device["user_code"], "approved": False}
     response = await _poll(emulator_client, device["device_code"])
     assert (response.status_code, response.json()) == (400, {"error": "access_denied"})
@@ -95,19 +97,22 @@ async def test_access_token_carries_the_seller_id(seller: SellerApi) -> None:
     assert claims["client_id"] == "emulator-client"
 
 
-async def test_token_parameters_are_accepted_in_the_query_string(emulator_client: httpx.AsyncClient,
-                                                                 seller: SellerApi) -> None:
-    response = await emulator_client.post("/auth/oauth/token", auth=CLIENT,
-                                          params={"grant_type": "refresh_token",
-                                                  "refresh_token": seller.refresh_token})
+async def test_token_parameters_are_accepted_in_the_query_string(
+    emulator_client: httpx.AsyncClient, seller: SellerApi
+) -> None:
+    response = await emulator_client.post(
+        "/auth/oauth/token", auth=CLIENT, params={"grant_type": "refresh_token", "refresh_token": seller.refresh_token}
+    )
     assert response.status_code == 200
     assert response.json()["refresh_token"] != seller.refresh_token
 
 
-async def test_refresh_invalidates_the_previous_access_token(emulator_client: httpx.AsyncClient,
-                                                             seller: SellerApi) -> None:
-    refreshed = await emulator_client.post("/auth/oauth/token", auth=CLIENT,
-                                           data={"grant_type": "refresh_token", "refresh_token": seller.refresh_token})
+async def test_refresh_invalidates_the_previous_access_token(
+    emulator_client: httpx.AsyncClient, seller: SellerApi
+) -> None:
+    refreshed = await emulator_client.post(
+        "/auth/oauth/token", auth=CLIENT, data={"grant_type": "refresh_token", "refresh_token": seller.refresh_token}
+    )
     new_access = refreshed.json()["access_token"]
     old = await _offers_status(emulator_client, seller.access_token)
     assert old.status_code == 401
@@ -115,8 +120,9 @@ async def test_refresh_invalidates_the_previous_access_token(emulator_client: ht
     assert (await _offers_status(emulator_client, new_access)).status_code == 200
 
 
-async def test_previous_refresh_token_works_for_60_seconds_then_fails(emulator_client: httpx.AsyncClient,
-                                                                      seller: SellerApi) -> None:
+async def test_previous_refresh_token_works_for_60_seconds_then_fails(
+    emulator_client: httpx.AsyncClient, seller: SellerApi
+) -> None:
     data = {"grant_type": "refresh_token", "refresh_token": seller.refresh_token}
     assert (await emulator_client.post("/auth/oauth/token", auth=CLIENT, data=data)).status_code == 200
     await _advance(emulator_client, 59)
@@ -124,14 +130,17 @@ async def test_previous_refresh_token_works_for_60_seconds_then_fails(emulator_c
     await _advance(emulator_client, 2)
     late = await emulator_client.post("/auth/oauth/token", auth=CLIENT, data=data)
     assert late.status_code == 400
-    assert late.json() == {"error": "invalid_grant",
-                           "error_description": f"Invalid refresh token: {seller.refresh_token}"}
+    assert late.json() == {
+        "error": "invalid_grant",
+        "error_description": f"Invalid refresh token: {seller.refresh_token}",
+    }
 
 
 async def test_refresh_token_expires_after_three_months(emulator_client: httpx.AsyncClient, seller: SellerApi) -> None:
     await _advance(emulator_client, 90 * 24 * 3600 + 1)
-    response = await emulator_client.post("/auth/oauth/token", auth=CLIENT,
-                                          data={"grant_type": "refresh_token", "refresh_token": seller.refresh_token})
+    response = await emulator_client.post(
+        "/auth/oauth/token", auth=CLIENT, data={"grant_type": "refresh_token", "refresh_token": seller.refresh_token}
+    )
     assert response.json()["error"] == "invalid_grant"
 
 
@@ -146,8 +155,10 @@ async def test_access_token_expires_after_twelve_hours(emulator_client: httpx.As
 async def test_missing_token_is_unauthorized(emulator_client: httpx.AsyncClient) -> None:
     response = await emulator_client.get("/sale/offers", headers={"Accept": VENDOR_TYPE})
     assert response.status_code == 401
-    assert response.json() == {"error": "unauthorized",
-                               "error_description": "Full authentication is required to access this resource"}
+    assert response.json() == {
+        "error": "unauthorized",
+        "error_description": "Full authentication is required to access this resource",
+    }
 
 
 async def test_unknown_token_cannot_be_converted(emulator_client: httpx.AsyncClient) -> None:
@@ -156,15 +167,17 @@ async def test_unknown_token_cannot_be_converted(emulator_client: httpx.AsyncCli
 
 
 async def test_wrong_accept_header_is_not_acceptable(seller: SellerApi) -> None:
-    response = await seller.client.get("/sale/offers", headers={"Authorization": f"Bearer {seller.access_token}",
-                                                                "Accept": "application/json"})
+    response = await seller.client.get(
+        "/sale/offers", headers={"Authorization": f"Bearer {seller.access_token}", "Accept": "application/json"}
+    )
     assert response.status_code == 406
     assert response.json()["errors"][0]["code"] == "NotAcceptableException"
 
 
 async def test_bad_client_secret_is_rejected(emulator_client: httpx.AsyncClient) -> None:
-    response = await emulator_client.post("/auth/oauth/token", auth=("emulator-client", "wrong"),
-                                          data={"grant_type": "client_credentials"})
+    response = await emulator_client.post(
+        "/auth/oauth/token", auth=("emulator-client", "wrong"), data={"grant_type": "client_credentials"}
+    )
     assert response.status_code == 401 and response.json()["error"] == "unauthorized"
 
 
@@ -181,8 +194,10 @@ async def test_client_credentials_token_reads_categories_but_not_seller_resource
 
 
 async def test_authorization_code_is_single_use(emulator_client: httpx.AsyncClient) -> None:
-    redirect = await emulator_client.get("/auth/oauth/authorize", params={
-        "response_type": "code", "client_id": CLIENT[0], "redirect_uri": "http://localhost/cb", "state": "xyz"})
+    redirect = await emulator_client.get(
+        "/auth/oauth/authorize",
+        params={"response_type": "code", "client_id": CLIENT[0], "redirect_uri": "http://localhost/cb", "state": "xyz"},
+    )
     assert redirect.status_code == 302
     location = httpx.URL(redirect.headers["location"])
     assert location.params["state"] == "xyz"
@@ -193,12 +208,15 @@ async def test_authorization_code_is_single_use(emulator_client: httpx.AsyncClie
 
 
 async def test_authorization_code_expires_after_ten_seconds(emulator_client: httpx.AsyncClient) -> None:
-    redirect = await emulator_client.get("/auth/oauth/authorize", params={
-        "response_type": "code", "client_id": CLIENT[0], "redirect_uri": "http://localhost/cb"})
+    redirect = await emulator_client.get(
+        "/auth/oauth/authorize",
+        params={"response_type": "code", "client_id": CLIENT[0], "redirect_uri": "http://localhost/cb"},
+    )
     code = httpx.URL(redirect.headers["location"]).params["code"]
     await _advance(emulator_client, 11)
-    response = await emulator_client.post("/auth/oauth/token", auth=CLIENT,
-                                          data={"grant_type": "authorization_code", "code": code})
+    response = await emulator_client.post(
+        "/auth/oauth/token", auth=CLIENT, data={"grant_type": "authorization_code", "code": code}
+    )
     assert response.json()["error"] == "invalid_grant"
 
 
@@ -210,6 +228,7 @@ async def test_expire_access_tokens_switch_forces_expiry(seller: SellerApi) -> N
 
 async def test_invalidate_refresh_tokens_switch_answers_invalid_grant(seller: SellerApi) -> None:
     await seller.faults(invalidate_refresh_tokens=True)
-    response = await seller.client.post("/auth/oauth/token", auth=CLIENT,
-                                        data={"grant_type": "refresh_token", "refresh_token": seller.refresh_token})
+    response = await seller.client.post(
+        "/auth/oauth/token", auth=CLIENT, data={"grant_type": "refresh_token", "refresh_token": seller.refresh_token}
+    )
     assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")

@@ -90,8 +90,12 @@ async def test_purchase_emits_stock_changed_and_selling_out_ends_the_offer(selle
     await seller.buy(offer["id"], 1)
     await seller.buy(offer["id"], 1)
     response = (await seller.get("/sale/offer-events")).json()["offerEvents"]
-    assert [event["type"] for event in response] == ["OFFER_ACTIVATED", "OFFER_STOCK_CHANGED",
-                                                    "OFFER_STOCK_CHANGED", "OFFER_ENDED"]
+    assert [event["type"] for event in response] == [
+        "OFFER_ACTIVATED",
+        "OFFER_STOCK_CHANGED",
+        "OFFER_STOCK_CHANGED",
+        "OFFER_ENDED",
+    ]
     assert response[-1]["offer"]["publication"] == {"endedBy": "EMPTY_STOCK"}
 
 

@@ -44,8 +44,11 @@ async def test_creating_an_offer_is_not_idempotent(seller: SellerApi) -> None:
         ({"category": None}, "CategoryNotFoundException", "category.id"),
         ({"category": {"id": "999999"}}, "CategoryNotFoundException", "category.id"),
         ({"category": {"id": "3"}}, "CATEGORY_NOT_LEAF", "category.id"),
-        ({"sellingMode": {"price": {"amount": "0.00", "currency": "PLN"}}},
-         "ConstraintViolationException.PriceRange", "sellingMode.price.amount"),
+        (
+            {"sellingMode": {"price": {"amount": "0.00", "currency": "PLN"}}},
+            "ConstraintViolationException.PriceRange",
+            "sellingMode.price.amount",
+        ),
         ({"images": None}, "GallerySizeException", "images"),
         ({"images": [f"https://example.invalid/{n}.jpg" for n in range(17)]}, "GallerySizeException", "images"),
         ({"stock": {"available": -1}}, "ConstraintViolationException.StockRange", "stock.available"),
@@ -55,8 +58,9 @@ async def test_creating_an_offer_is_not_idempotent(seller: SellerApi) -> None:
         ({"parameters": [{"id": "11323", "valuesIds": ["11323_9"]}]}, "ParameterValueException", "parameters[0]"),
     ],
 )
-async def test_invalid_offer_is_refused_with_422(seller: SellerApi, overrides: dict[str, Any], code: str,
-                                                 path: str) -> None:
+async def test_invalid_offer_is_refused_with_422(
+    seller: SellerApi, overrides: dict[str, Any], code: str, path: str
+) -> None:
     response = await seller.post("/sale/product-offers", offer_body(**overrides))
     assert response.status_code == 422
     assert [(error["code"], error["path"]) for error in response.json()["errors"]] == [(code, path)]
@@ -79,17 +83,23 @@ async def test_parameters_can_be_given_by_name_and_value_text(seller: SellerApi)
 
 async def test_offer_linked_to_a_catalogue_product_needs_no_images(seller: SellerApi) -> None:
     created = await seller.create_offer(images=None, productSet=EAN_PRODUCT, category={"id": "257932"})
-    assert created["images"] == [f"https://a.allegroimg.com/original/5901/{VALID_EAN}-1.jpg",
-                                 f"https://a.allegroimg.com/original/5901/{VALID_EAN}-2.jpg"]
+    assert created["images"] == [
+        f"https://a.allegroimg.com/original/5901/{VALID_EAN}-1.jpg",
+        f"https://a.allegroimg.com/original/5901/{VALID_EAN}-2.jpg",
+    ]
     assert created["productSet"][0]["product"]["id"] == "5e000000-0000-4000-8000-055dfcf6b2c1"
 
 
 async def test_product_with_an_invalid_ean_is_not_found(seller: SellerApi) -> None:
-    response = await seller.post("/sale/product-offers", offer_body(
-        images=None, productSet=[{"product": {"id": "5901234123458", "idType": "GTIN"}}]))
+    response = await seller.post(
+        "/sale/product-offers",
+        offer_body(images=None, productSet=[{"product": {"id": "5901234123458", "idType": "GTIN"}}]),
+    )
     assert response.status_code == 422
-    assert {error["code"] for error in response.json()["errors"]} == {"ProductNotFoundException",
-                                                                      "GallerySizeException"}
+    assert {error["code"] for error in response.json()["errors"]} == {
+        "ProductNotFoundException",
+        "GallerySizeException",
+    }
 
 
 async def test_async_creation_answers_202_then_the_operation_redirects(seller: SellerApi) -> None:
@@ -132,10 +142,14 @@ async def test_unknown_offer_is_404_and_foreign_offer_is_403(seller: SellerApi) 
 
 async def test_parts_return_only_what_was_included(seller: SellerApi) -> None:
     offer = await seller.create_offer()
-    both = await seller.get(f"/sale/product-offers/{offer['id']}/parts", params=[("include", "stock"),
-                                                                                ("include", "price")])
-    assert both.json() == {"id": offer["id"], "stock": {"available": 5},
-                           "sellingMode": {"price": {"amount": "19.99", "currency": "PLN"}}}
+    both = await seller.get(
+        f"/sale/product-offers/{offer['id']}/parts", params=[("include", "stock"), ("include", "price")]
+    )
+    assert both.json() == {
+        "id": offer["id"],
+        "stock": {"available": 5},
+        "sellingMode": {"price": {"amount": "19.99", "currency": "PLN"}},
+    }
     stock = await seller.get(f"/sale/product-offers/{offer['id']}/parts", params={"include": "stock"})
     assert stock.json() == {"id": offer["id"], "stock": {"available": 5}}
 
@@ -156,8 +170,9 @@ async def test_patch_replaces_arrays_whole_and_emits_offer_changed(seller: Selle
 
 async def test_patch_price_emits_price_changed(seller: SellerApi) -> None:
     offer = await seller.create_offer()
-    response = await seller.patch(f"/sale/product-offers/{offer['id']}",
-                                  {"sellingMode": {"price": {"amount": "25.50", "currency": "PLN"}}})
+    response = await seller.patch(
+        f"/sale/product-offers/{offer['id']}", {"sellingMode": {"price": {"amount": "25.50", "currency": "PLN"}}}
+    )
     assert response.json()["sellingMode"]["price"]["amount"] == "25.50"
     assert await seller.offer_event_types() == ["OFFER_ACTIVATED", "OFFER_PRICE_CHANGED"]
 
@@ -182,8 +197,9 @@ async def test_raising_stock_alone_does_not_reactivate_an_ended_offer(seller: Se
 async def test_stock_and_active_in_one_patch_reactivate_an_ended_offer_keeping_its_id(seller: SellerApi) -> None:
     offer = await seller.create_offer()
     await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 0}})
-    response = await seller.patch(f"/sale/product-offers/{offer['id']}",
-                                  {"stock": {"available": 3}, "publication": {"status": "ACTIVE"}})
+    response = await seller.patch(
+        f"/sale/product-offers/{offer['id']}", {"stock": {"available": 3}, "publication": {"status": "ACTIVE"}}
+    )
     assert response.status_code == 200
     assert (response.json()["id"], response.json()["publication"]["status"]) == (offer["id"], "ACTIVE")
     assert (await seller.offer_event_types())[-1] == "OFFER_ACTIVATED"
@@ -199,12 +215,16 @@ async def test_activation_requires_stock(seller: SellerApi) -> None:
 
 async def test_ended_is_applied_even_when_other_fields_fail(seller: SellerApi) -> None:
     offer = await seller.create_offer()
-    response = await seller.patch(f"/sale/product-offers/{offer['id']}",
-                                  {"name": "short", "publication": {"status": "ENDED"}})
+    response = await seller.patch(
+        f"/sale/product-offers/{offer['id']}", {"name": "short", "publication": {"status": "ENDED"}}
+    )
     assert response.status_code == 422
     ended = await seller.offer(offer["id"])
     assert (ended["publication"]["status"], ended["publication"]["endedBy"], ended["name"]) == (
-        "ENDED", "USER", offer["name"])
+        "ENDED",
+        "USER",
+        offer["name"],
+    )
 
 
 async def test_slow_patch_answers_202_and_409_until_processed(seller: SellerApi) -> None:

@@ -86,14 +86,16 @@ async def test_cancelling_twice_is_refused(seller: SellerApi) -> None:
     offer = await seller.create_offer()
     bought = await seller.buy(offer["id"])
     await _cancel(seller, bought["checkout_form_id"], "BUYER")
-    again = await seller.control("POST", "cancellations", {"checkout_form_id": bought["checkout_form_id"],
-                                                           "by": "AUTO"})
+    again = await seller.control(
+        "POST", "cancellations", {"checkout_form_id": bought["checkout_form_id"], "by": "AUTO"}
+    )
     assert again.status_code == 409
 
 
 @pytest.mark.parametrize(("restores", "expected"), [(False, 3), (True, 5)])
-async def test_cancellation_restores_stock_only_when_switched_on(seller: SellerApi, restores: bool,
-                                                                 expected: int) -> None:
+async def test_cancellation_restores_stock_only_when_switched_on(
+    seller: SellerApi, restores: bool, expected: int
+) -> None:
     await seller.faults(cancellation_restores_stock=restores)
     offer = await seller.create_offer()
     bought = await seller.buy(offer["id"], 2)
@@ -155,8 +157,11 @@ async def test_fulfillment_change_answers_204_changes_revision_and_emits_an_even
     offer = await seller.create_offer()
     bought = await seller.buy(offer["id"], paid=True)
     before = await _form(seller, bought["checkout_form_id"])
-    response = await seller.put(f"/order/checkout-forms/{bought['checkout_form_id']}/fulfillment",
-                                {"status": "PROCESSING"}, params={"checkoutForm.revision": before["revision"]})
+    response = await seller.put(
+        f"/order/checkout-forms/{bought['checkout_form_id']}/fulfillment",
+        {"status": "PROCESSING"},
+        params={"checkoutForm.revision": before["revision"]},
+    )
     assert response.status_code == 204 and response.content == b""
     after = await _form(seller, bought["checkout_form_id"])
     assert after["fulfillment"]["status"] == "PROCESSING"  # type: ignore[index]
@@ -169,8 +174,11 @@ async def test_fulfillment_with_a_stale_revision_is_409(seller: SellerApi) -> No
     bought = await seller.buy(offer["id"])
     stale = (await _form(seller, bought["checkout_form_id"]))["revision"]
     await seller.control("POST", "payments", {"checkout_form_id": bought["checkout_form_id"]})
-    response = await seller.put(f"/order/checkout-forms/{bought['checkout_form_id']}/fulfillment",
-                                {"status": "PROCESSING"}, params={"checkoutForm.revision": stale})
+    response = await seller.put(
+        f"/order/checkout-forms/{bought['checkout_form_id']}/fulfillment",
+        {"status": "PROCESSING"},
+        params={"checkoutForm.revision": stale},
+    )
     assert response.status_code == 409
 
 

@@ -1,0 +1,44 @@
+"""The real uvicorn server: quick start on a free port, spec-checked answers, and a warning off loopback."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import httpx
+import pytest
+
+from emulator.server import RunningServer, start_in_thread, warn_if_public
+
+
+def test_real_server_serves_the_api_on_a_free_port(emulator_server: RunningServer) -> None:
+    with httpx.Client(base_url=emulator_server.base_url) as client:
+        token = client.post("/__emulator/tokens", json={}).json()["access_token"]
+        response = client.get(
+            "/sale/offers",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.allegro.public.v1+json"},
+        )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.allegro.public.v1+json;charset=UTF-8"
+    assert len(response.headers.get_list("date")) == 1
+    assert emulator_server.app.state.emulator.stats.by_route["GET /sale/offers"] == 1
+
+
+def test_server_starts_well_under_two_seconds() -> None:
+    started = time.monotonic()
+    server = start_in_thread()
+    try:
+        assert time.monotonic() - started < 2
+        assert httpx.get(f"{server.base_url}/__emulator/faults").status_code == 200
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("127.0.0.1", False), ("localhost", False), ("::1", False), ("0.0.0.0", True), ("192.168.1.5", True)],
+)
+def test_listening_off_loopback_is_warned_about(caplog: pytest.LogCaptureFixture, host: str, warned: bool) -> None:
+    with caplog.at_level(logging.WARNING, logger="emulator.server"):
+        warn_if_public(host)
+    assert bool(caplog.records) is warned
