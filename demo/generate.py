@@ -98,7 +98,7 @@ def _product(rng: random.Random, pid: int, seed: int, broken: str | None) -> dic
     elif broken == "bad_price":
         price = rng.choice(("brak", "12,5zł", "do ustalenia"))
     elif broken == "short_title":
-        title = noun.split()[0]
+        title = rng.choice(("Kabel", "Młotek", "Powerbank", "Słuchawki"))
     elif broken == "bad_ean":
         ean = ean[:12] + str((int(ean[12]) + 1) % 10)
     elif broken == "unmapped_category":

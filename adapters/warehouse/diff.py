@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
 
-from adapters.warehouse.normalize import STOCK_PROBLEM_PREFIX, Normalized, build, stock_value, text_value
+from adapters.warehouse.normalize import (
+    STOCK_PROBLEM_PREFIX,
+    Normalized,
+    RowNormalizer,
+    build,
+    stock_value,
+    text_value,
+)
 from engine.model import KnownProduct, ProductRow, RowProblem
 
 
@@ -19,6 +26,62 @@ class DeltaParts:
     stock_changed: list[tuple[str, int]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     rejected: list[RowProblem] = field(default_factory=list)
+
+
+SeenContent = dict[int, tuple[str, str]]
+"""hash() of a row's raw content -> (product id, row hash): rows whose raw content is unchanged skip normalizing.
+
+Only a 64-bit hash is kept, not the content (descriptions may be large); it lives in one process only.
+"""
+
+
+@dataclass(slots=True)
+class Digested:
+    """Rows of one read: `items` to compare in full, and `unchanged` (product id -> stock) whose content
+    is known to equal what `known` has, so only their stock is compared."""
+
+    items: list[Normalized]
+    unchanged: dict[str, int]
+    seen: SeenContent
+
+
+def digest_rows(
+    normalizer: RowNormalizer,
+    rows: Sequence[Sequence[Any]],
+    known: Mapping[str, KnownProduct],
+    seen: SeenContent,
+) -> Digested:
+    """Normalize `rows`, skipping rows whose raw content was seen before with the row hash `known` has."""
+    content_of, stock_position, digest, get = (
+        normalizer.content_of,
+        normalizer.stock_position,
+        normalizer.digest,
+        known.get,
+    )
+    items: list[Normalized] = []
+    unchanged: dict[str, int] = {}
+    now: SeenContent = {}
+    hits = 0
+    for raw in rows:
+        content = hash(content_of(raw))
+        hit = seen.get(content)
+        if hit is not None:
+            product_id, row_hash = hit
+            previous = get(product_id)
+            stock = raw[stock_position]
+            if previous is not None and previous.row_hash == row_hash and type(stock) is int and stock >= 0:
+                unchanged[product_id] = stock
+                now[content] = hit
+                hits += 1
+                continue
+        item = digest(raw)
+        if not item.problems:
+            now[content] = (item.product_id, item.row_hash)
+        items.append(item)
+    if hits != len(unchanged) or any(item.product_id in unchanged for item in items):
+        # A product returned by several rows: compare every row in full so that index_rows reports it.
+        return Digested([digest(raw) for raw in rows], {}, now)
+    return Digested(items, unchanged, now)
 
 
 def index_rows(items: Sequence[Normalized]) -> dict[str, Normalized]:
@@ -60,8 +123,19 @@ def classify(by_id: Mapping[str, Normalized], known: Mapping[str, KnownProduct],
             stock_changed.append((product_id, item.stock))
 
 
+def classify_unchanged(unchanged: Mapping[str, int], known: Mapping[str, KnownProduct], parts: DeltaParts) -> None:
+    """Rows whose content `known` already has: only their stock may differ."""
+    stock_changed = parts.stock_changed
+    for product_id, stock in unchanged.items():
+        if known[product_id].stock != stock:
+            stock_changed.append((product_id, stock))
+
+
 def removed_ids(known: Iterable[str], *present: Mapping[str, Any] | set[str]) -> list[str]:
-    return [product_id for product_id in known if not any(product_id in group for group in present)]
+    gone = list(known)
+    for group in present:
+        gone = [product_id for product_id in gone if product_id not in group]
+    return gone
 
 
 @dataclass(slots=True)

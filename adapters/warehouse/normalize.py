@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from hashlib import blake2b
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from adapters.warehouse.columns import Layout
@@ -18,7 +19,8 @@ STOCK_PROBLEM_PREFIX = "s:"
 
 _TRUE = frozenset({"1", "t", "tak", "y", "yes", "true", "on", "prawda"})
 _FALSE = frozenset({"0", "n", "nie", "no", "false", "off", "f", "falsz", "fałsz", ""})
-_IMAGE_SPLIT = re.compile(r"[\s,]+")
+_FLAGS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+_IMAGE_PART = re.compile(r"[^\s,]+")
 _FIELD_SEP = "\x1f"
 _LIST_SEP = "\x1e"
 
@@ -147,10 +149,11 @@ def flag_value(value: Any) -> tuple[bool, str | None]:
 
 
 def images_value(value: Any) -> tuple[str, ...]:
-    raw = text_value(value)
-    if raw is None:
+    """Image URLs separated by commas and/or whitespace."""
+    raw = value if type(value) is str else text_value(value)
+    if not raw:
         return ()
-    return tuple(part for part in _IMAGE_SPLIT.split(raw) if part)
+    return tuple(_IMAGE_PART.findall(raw))
 
 
 def _digest(text: str) -> str:
@@ -163,39 +166,74 @@ class RowNormalizer:
     def __init__(self, layout: Layout) -> None:
         get = layout.positions.get
         self._product_id = layout.positions["product_id"]
-        self._stock = layout.positions["stock"]
+        self._stock = self.stock_position = layout.positions["stock"]
         self._external_id = get("external_id", -1)
         self._title = get("title", -1)
         self._price = get("price", -1)
         self._list = get("list", -1)
-        self._texts = tuple(get(name, -1) for name in ("category", "condition", "ean", "description"))
+        self._category = get("category", -1)
+        self._condition = get("condition", -1)
+        self._ean = get("ean", -1)
+        self._description = get("description", -1)
         self._images = get("images", -1)
         self._extras = layout.extras
         skip = {layout.positions.get("stock"), layout.positions.get("updated_at")}
         self._content = tuple(i for i in range(len(layout.names)) if i not in skip)
+        self.content_of = itemgetter(*self._content)
+        """The raw values that make up a row's content (everything but stock and updated_at)."""
 
     def digest(self, raw: Sequence[Any]) -> Normalized:
         problems: list[str] = []
-        product_id = text_value(raw[self._product_id])
+        value = raw[self._product_id]
+        product_id = str(value) if type(value) is int else text_value(value)
         if product_id is None:
             problems.append("product_id is empty; every row needs a product id")
             product_id = ""
         stock, stock_problem = stock_value(raw[self._stock])
-        external_id = (text_value(raw[self._external_id]) if self._external_id >= 0 else None) or product_id
-        title = text_value(raw[self._title]) if self._title >= 0 else None
+        texts: list[str | None] = []
+        for position in (self._external_id, self._title, self._category, self._condition, self._ean,
+                         self._description):  # fmt: skip
+            value = raw[position] if position >= 0 else None
+            if type(value) is str:
+                texts.append(value.strip() or None)
+            else:
+                texts.append(None if value is None else text_value(value))
+        external_id, title, category, condition, ean, description = texts
+        external_id = external_id or product_id
         price: Decimal | None = None
         if self._price >= 0:
-            price, problem = price_value(raw[self._price])
-            if problem:
-                problems.append(problem)
+            value = raw[self._price]
+            number = value
+            if type(value) is str:
+                try:  # the common case, '12,50' or '12.50'; anything else gets price_value's message
+                    number = Decimal(value.replace(",", ".", 1) if "." not in value else value)
+                except (InvalidOperation, ValueError):
+                    number = None
+            if type(number) is Decimal and number.is_finite() and number >= 0:
+                price = number
+            elif value is not None:
+                price, problem = price_value(value)
+                if problem:
+                    problems.append(problem)
         listed = False
         if self._list >= 0:
-            listed, problem = flag_value(raw[self._list])
-            if problem:
-                problems.append(problem)
-        category, condition, ean, description = (text_value(raw[i]) if i >= 0 else None for i in self._texts)
+            value = raw[self._list]
+            flag = _FLAGS.get(value.strip().lower()) if type(value) is str else None
+            if flag is not None:
+                listed = flag
+            else:
+                listed, problem = flag_value(value)
+                if problem:
+                    problems.append(problem)
         images = images_value(raw[self._images]) if self._images >= 0 else ()
-        extra = tuple((name, text) for name, i in self._extras if (text := text_value(raw[i])) is not None)
+        extra: tuple[tuple[str, str], ...] = ()
+        if self._extras:
+            pairs = []
+            for name, position in self._extras:
+                text = text_value(raw[position])
+                if text is not None:
+                    pairs.append((name, text))
+            extra = tuple(pairs)
         if stock_problem:
             problems.append(stock_problem)
         if problems:
@@ -217,7 +255,7 @@ class RowNormalizer:
                 ean or "",
                 description or "",
                 _LIST_SEP.join(images),
-                _LIST_SEP.join(f"{name}={text}" for name, text in extra),
+                _LIST_SEP.join([f"{name}={text}" for name, text in extra]) if extra else "",
             )
         )
         return Normalized(product_id, _digest(key), stock, (), fields)

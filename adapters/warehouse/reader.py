@@ -11,7 +11,16 @@ from adapters.warehouse import watermark as marks
 from adapters.warehouse.columns import Layout, layout_of, quoted, select_text, wrap_empty, wrap_where
 from adapters.warehouse.config import WarehouseConfig
 from adapters.warehouse.database import Database
-from adapters.warehouse.diff import DeltaParts, classify, index_rows, removed_ids, scan_stock
+from adapters.warehouse.diff import (
+    DeltaParts,
+    SeenContent,
+    classify,
+    classify_unchanged,
+    digest_rows,
+    index_rows,
+    removed_ids,
+    scan_stock,
+)
 from adapters.warehouse.normalize import Normalized, RowNormalizer
 from engine.model import KnownProduct, WarehouseDelta
 
@@ -29,6 +38,7 @@ class ProductReader:
         self._stock = select_text(config.stock_query, "stock_query") if config.stock_query else None
         self._normalizers: dict[tuple[str, ...], tuple[Layout, RowNormalizer]] = {}
         self._known_layout: Layout | None = None
+        self._seen: SeenContent = {}
 
     def products_layout(self) -> Layout:
         """The columns of products_query (asked of the database once, then remembered)."""
@@ -62,11 +72,13 @@ class ProductReader:
         keys, rows = self._db.fetch("products_query", self._products)
         layout, normalizer = self._layout(keys)
         self._known_layout = layout
-        digest = normalizer.digest
-        by_id = index_rows([digest(row) for row in rows])
+        digested = digest_rows(normalizer, rows, known, self._seen)
+        self._seen = digested.seen
+        by_id = index_rows(digested.items)
         parts = DeltaParts()
         classify(by_id, known, parts)
-        parts.removed = removed_ids(known, by_id)
+        classify_unchanged(digested.unchanged, known, parts)
+        parts.removed = removed_ids(known, by_id, digested.unchanged)
         mark = None
         if layout.has("updated_at"):
             position = layout.positions["updated_at"]
@@ -80,14 +92,17 @@ class ProductReader:
         )
         keys, rows = self._db.fetch("products_query", wrap_where(self._products, condition), params)
         layout, normalizer = self._layout(keys)
-        by_id = index_rows([normalizer.digest(row) for row in rows])
+        digested = digest_rows(normalizer, rows, known, self._seen)
+        self._seen.update(digested.seen)
+        by_id = index_rows(digested.items)
         seen_updated = [row[layout.positions["updated_at"]] for row in rows]
 
         assert self._stock is not None
         stock_keys, stock_rows = self._db.fetch("stock_query", self._stock)
         stock_layout = layout_of(stock_keys, key="stock_query")
+        read_now = {**by_id, **digested.unchanged}
         scan = scan_stock(
-            stock_rows, stock_layout.positions["product_id"], stock_layout.positions["stock"], known, by_id
+            stock_rows, stock_layout.positions["product_id"], stock_layout.positions["stock"], known, read_now
         )
         fetched: dict[str, Normalized] = {}
         if scan.refetch:
@@ -96,9 +111,10 @@ class ProductReader:
             seen_updated.extend(row[layout.positions["updated_at"]] for row in fetched_rows)
         parts = DeltaParts()
         classify(by_id, known, parts)
+        classify_unchanged(digested.unchanged, known, parts)
         classify(fetched, known, parts)
         parts.stock_changed.extend(scan.stock_changed)
-        parts.removed = removed_ids(known, scan.present, by_id, fetched)
+        parts.removed = removed_ids(known, scan.present, read_now, fetched)
         # Asked for but not returned by products_query although stock_query has them: gone from the products.
         parts.removed.extend(pid for pid in scan.refetch if pid in known and pid not in fetched)
         return _delta(parts, marks.highest(seen_updated, watermark))
