@@ -152,7 +152,7 @@ class CursorState:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommandRecord:
-    """One row of the outbox. `status` is pending, sent, done, failed or dead."""
+    """One row of the outbox. `status` is pending, held (waiting for an operator), sent, done, failed or dead."""
 
     id: str
     kind: str
@@ -181,7 +181,7 @@ class ProjectionChanges:
 class Ledger(Protocol):
     """The local append-only event store with cursors, the outbox and the projection.
 
-    Contract (checked by tests/contract/test_ledger_contract.py against every backend):
+    Contract (checked by tests/ledger/ against every backend):
     - `append` inserts the events whose (stream, source_key) is new, in order, and moves the cursor in the
       same transaction; it returns only the events it inserted, with their seq.
     - `commit_reduction` stores the projection changes, the folded seq and new commands (an existing
