@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -94,7 +95,10 @@ async def test_unknown_order_cursor_asks_for_a_resync(emulator: Emulator) -> Non
 async def test_checkout_forms_since_a_time_are_paged_100_at_a_time(emulator: Emulator) -> None:
     offer_id = await emulator.seller_offer(stock={"available": 500, "unit": "UNIT"})
     before = datetime.now(UTC) - timedelta(seconds=1)
-    bought = [(await emulator.purchase(offer_id))["checkout_form_id"] for _ in range(105)]
+    bought = [
+        answer["checkout_form_id"]
+        for answer in await asyncio.gather(*(emulator.purchase(offer_id) for _ in range(105)))
+    ]
     client = await emulator.client()
     forms = await client.checkout_forms(updated_since=before)
     assert sorted(f.checkout_form_id for f in forms) == sorted(bought)
