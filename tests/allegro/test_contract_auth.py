@@ -50,7 +50,10 @@ class DiskCheckingTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-async def test_two_concurrent_callers_share_one_refresh_and_the_new_pair_is_saved_first(emulator: Emulator) -> None:
+async def test_two_concurrent_callers_share_one_refresh_and_the_new_pair_is_saved_first(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     offer_id = await emulator.seller_offer()
     store = await emulator.token_store()
     old = _disk_tokens(store)
@@ -72,6 +75,9 @@ async def test_two_concurrent_callers_share_one_refresh_and_the_new_pair_is_save
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     assert transport.bearers.count(new["access_token"]) >= 2  # both callers switched to the new token
     assert [p.name for p in store.path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    for pair in (old, new):
+        assert pair["access_token"] not in caplog.text and pair["refresh_token"] not in caplog.text
+    assert "Bearer" not in caplog.text
 
 
 async def test_the_token_is_refreshed_before_it_expires(emulator: Emulator) -> None:

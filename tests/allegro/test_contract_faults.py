@@ -90,3 +90,40 @@ async def test_latency_is_tolerated_within_the_timeout_and_requests_overlap(emul
     assert [s.offer_id for s in snapshots] == ids
     assert client.budget.peak_in_flight >= 4
     assert elapsed < 0.1 * 9 / 2  # 9 requests of 100 ms, not one after the other
+
+
+async def test_offer_creation_budget_keeps_under_the_per_seller_limit(emulator: Emulator) -> None:
+    from .conftest import offer_body
+
+    await emulator.faults(offer_creation_limit_per_minute=2)
+    clock = emulator.fake_clock()
+    client = await emulator.client(clock=clock, offer_creations_per_minute=2)
+    for n in range(4):
+        await client.create_offer(offer_body(external={"id": f"SKU-{n}"}))
+    assert emulator.state.stats.sent_429 == 0
+    assert len(await emulator.offers()) == 4
+    assert sum(clock.sleeps) >= 60  # 4 creations at under 2 a minute
+
+
+async def test_a_5xx_on_creation_looks_up_before_posting_again(emulator: Emulator) -> None:
+    from .conftest import offer_body
+
+    await emulator.faults(error_rate_5xx=0.5, seed=2)
+    client = await emulator.client(max_attempts=10)
+    for n in range(3):
+        await client.create_offer(offer_body(external={"id": f"SKU-{n}"}))
+    offers = await emulator.offers()
+    assert sorted(o["external"]["id"] for o in offers) == ["SKU-0", "SKU-1", "SKU-2"]  # no duplicates
+    stats = emulator.state.stats
+    assert stats.by_route["POST /sale/product-offers"] > 3  # some POSTs failed and were re-sent ...
+    assert stats.by_route["GET /sale/offers"] >= stats.by_route["POST /sale/product-offers"] - 3  # ... after a look-up
+
+
+async def test_refresh_survives_a_flaky_token_endpoint(emulator: Emulator) -> None:
+    client = await emulator.client(max_attempts=10)
+    await emulator.faults(expire_access_tokens=True, faults_on_oauth=True, error_rate_5xx=0.6, seed=4)
+    page = await client.offer_events(None)
+    assert page.caught_up
+    assert client.tokens.refreshes == 1
+    token_calls = emulator.state.stats.by_route["POST /auth/oauth/token"]
+    assert token_calls >= 2  # a lost refresh answer is retried (the old refresh token has a 60 s grace)
