@@ -11,6 +11,7 @@ from emulator.records import Command, Json, Offer
 from emulator.state import EmulatorState
 
 MAX_OFFERS = 1000
+REPORT_SECONDS = 7 * 24 * 3600  # reports are kept 7 days, then COMMAND_NOT_FOUND (and the id is free again)
 FIELDS = {"quantity": "quantity", "price": "price", "publication": "publication"}
 
 
@@ -85,6 +86,8 @@ def register(state: EmulatorState, kind: str, command_id: str, body: Json, selle
     command_id = command_id.lower()
     key = f"{kind}:{command_id}"
     existing = state.world.commands.get(key)
+    if existing is not None and existing.created_at <= state.now() - REPORT_SECONDS:
+        existing = None
     if existing is not None:
         if existing.body != body or existing.seller_id != seller_id:
             raise fail(
@@ -110,7 +113,9 @@ def register(state: EmulatorState, kind: str, command_id: str, body: Json, selle
         created_at=now,
         due_at=now + delay,
     )
+    state.world.commands.pop(key, None)
     state.world.commands[key] = command
+    state.world.pending_commands.append(key)
     if delay == 0 and not state.faults.command_out_of_order:
         execute(state, command)
     return command, True
@@ -118,7 +123,7 @@ def register(state: EmulatorState, kind: str, command_id: str, body: Json, selle
 
 def find(state: EmulatorState, kind: str, command_id: str, seller_id: str) -> Command:
     command = state.world.commands.get(f"{kind}:{command_id.lower()}")
-    if command is None or command.seller_id != seller_id:
+    if command is None or command.seller_id != seller_id or command.created_at <= state.now() - REPORT_SECONDS:
         raise ApiError(404, [error("COMMAND_NOT_FOUND", "Command not found.", user_message="Nie znaleziono zlecenia.")])
     return command
 
@@ -126,22 +131,29 @@ def find(state: EmulatorState, kind: str, command_id: str, seller_id: str) -> Co
 def run_due(state: EmulatorState) -> None:
     """Executes every command whose time has come; out of submission order when that switch is on."""
     now = state.now()
-    due = [
-        command for command in state.world.commands.values() if command.completed_at is None and command.due_at <= now
-    ]
-    due.sort(key=lambda command: (command.due_at, command.created_at))
+    commands = state.world.commands
+    due = [commands[key] for key in state.world.pending_commands if commands[key].due_at <= now]
+    if not due:
+        return
+    due.sort(key=lambda command: command.due_at)
     if state.faults.command_out_of_order:
         state.rng.shuffle(due)
     for command in due:
         execute(state, command)
 
 
+def _key(command: Command) -> str:
+    return f"{command.kind}:{command.id}"
+
+
 def _outdated(state: EmulatorState, command: Command, offer_id: str) -> bool:
     """True when a command of the same kind registered later is still pending for this offer."""
-    commands = list(state.world.commands.values())
-    later = commands[commands.index(command) + 1 :]
+    pending = state.world.pending_commands
+    key = _key(command)
+    later = pending[pending.index(key) + 1 :] if key in pending else []
     return any(
-        other.kind == command.kind and other.completed_at is None and offer_id in other.offer_ids for other in later
+        other.kind == command.kind and offer_id in other.offer_ids
+        for other in (state.world.commands[other_key] for other_key in later)
     )
 
 
@@ -149,7 +161,7 @@ def execute(state: EmulatorState, command: Command) -> None:
     tasks: list[Json] = []
     for offer_id in command.offer_ids:
         offer = state.world.offers.get(offer_id)
-        if offer is None or offer.seller_id != command.seller_id:
+        if offer is None or offer.archived or offer.seller_id != command.seller_id:
             problem: Json | None = error("OFFER_NOT_FOUND", f"Offer {offer_id} not found.")
         elif state.faults.concurrent_commands == "outdated" and _outdated(state, command, offer_id):
             problem = error("COMMAND_OUTDATED", "A newer command for this offer was registered.")
@@ -165,6 +177,8 @@ def execute(state: EmulatorState, command: Command) -> None:
         tasks.append(task)
     command.tasks = tasks
     command.completed_at = state.now()
+    if _key(command) in state.world.pending_commands:
+        state.world.pending_commands.remove(_key(command))
 
 
 def _apply(state: EmulatorState, command: Command, offer: Offer) -> Json | None:

@@ -42,7 +42,7 @@ async def _body(request: Request) -> Json | None:
 
 
 def _offer(state: EmulatorState, offer_id: Any) -> Offer | None:
-    return state.world.offers.get(str(offer_id))
+    return offers.live(state, str(offer_id))
 
 
 def _form(state: EmulatorState, form_id: Any) -> CheckoutForm | None:
@@ -119,7 +119,8 @@ async def edit_offer(request: Request) -> Response:
 
 
 async def list_offers(request: Request) -> Response:
-    return reply({"offers": [listing_json(offer) for offer in _state(request).world.offers.values()]})
+    listed = [listing_json(offer) for offer in _state(request).world.offers.values() if not offer.archived]
+    return reply({"offers": listed})
 
 
 async def list_forms(request: Request) -> Response:
@@ -138,7 +139,7 @@ async def purchases(request: Request) -> Response:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         return refuse(422, "quantity must be a positive integer")
     try:
-        form = orders.purchase(state, offer, quantity, bool(body.get("paid", False)))
+        form = orders.purchase(state, offer, quantity, bool(body.get("paid", False)), bool(body.get("filled_in")))
     except Refused as exc:
         return refuse(409, str(exc))
     return reply({"checkout_form_id": form.id, "line_item_id": form.body["lineItems"][0]["id"]}, 201)

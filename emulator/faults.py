@@ -37,6 +37,7 @@ class Faults:
     duplicate_order_events: float = 0.0
     shuffle_order_events: float = 0.0
     drop_order_events: float = 0.0
+    order_event_delay_seconds: float = 0.0
     async_offer_creation: bool = False
     async_operation_polls: int = 1
     retry_after_seconds: int = 5

@@ -11,8 +11,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from emulator import commands, operations, tokens
+from emulator import tokens
 from emulator.clock import http_date
+from emulator.housekeeping import tick
 from emulator.http import accepts_vendor_type, auth_error, error, json_response
 from emulator.records import AccessToken
 from emulator.state import EmulatorState, RateWindow
@@ -69,9 +70,7 @@ class Gateway:
                 message = {**message, "headers": headers}
             await send(message)
 
-        if not (method == "PUT" and "-commands/" in path):
-            commands.run_due(state)
-            operations.run_due(state)
+        tick(state, run_commands=not (method == "PUT" and "-commands/" in path))
         early: Response | None = None
         if not control and (not oauth or state.faults.faults_on_oauth):
             if state.faults.latency_ms > 0:

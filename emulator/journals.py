@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from emulator.clock import iso
 from emulator.records import Json, Offer, OfferEvent, OrderEvent
@@ -80,7 +80,7 @@ def read_offer_events(
 ) -> list[Json] | None:
     """Events strictly after `after` within 24 h; None when `after` is not an id this journal issued."""
     events = state.world.offer_events
-    start = _start_index([event.seq for event in events], after, offer_event_seq)
+    start = _start_index(events, after, offer_event_seq)
     if start is None:
         return None
     horizon = state.now() - OFFER_RETENTION_SECONDS
@@ -93,17 +93,39 @@ def read_offer_events(
 
 
 def emit_order_event(state: EmulatorState, seller_id: str, event_type: str, order: Json) -> None:
-    """Appends an order event; with `drop_order_events` it is recorded but never delivered."""
-    state.world.order_events.append(
-        OrderEvent(
-            seq=state.next_order_event_seq(),
-            occurred_at=state.now(),
-            type=event_type,
-            seller_id=seller_id,
-            order=order,
-            dropped=state.chance(state.faults.drop_order_events),
-        )
+    """Appends an order event; with `drop_order_events` it is recorded but never delivered.
+
+    With `order_event_delay_seconds` it joins the journal only that much later (keeping its `occurredAt`),
+    so a reader's cursor never skips it.
+    """
+    now = state.now()
+    delay = state.faults.order_event_delay_seconds
+    event = OrderEvent(
+        seq=0,
+        occurred_at=now,
+        type=event_type,
+        seller_id=seller_id,
+        order=order,
+        dropped=state.chance(state.faults.drop_order_events),
+        visible_at=now + delay,
     )
+    if delay > 0:
+        state.world.delayed_order_events.append(event)
+    else:
+        event.seq = state.next_order_event_seq()
+        state.world.order_events.append(event)
+
+
+def release_delayed_order_events(state: EmulatorState) -> None:
+    delayed = state.world.delayed_order_events
+    if not delayed:
+        return
+    now = state.now()
+    ready = sorted((event for event in delayed if event.visible_at <= now), key=lambda event: event.visible_at)
+    for event in ready:
+        delayed.remove(event)
+        event.seq = state.next_order_event_seq()
+        state.world.order_events.append(event)
 
 
 def order_event_json(event: OrderEvent) -> Json:
@@ -119,7 +141,7 @@ def read_order_events(
 ) -> list[Json] | None:
     """Events strictly after `after` within 60 days, with the delivery faults applied to this page."""
     events = state.world.order_events
-    start = _start_index([event.seq for event in events], after, _order_seq)
+    start = _start_index(events, after, _order_seq)
     if start is None:
         return None
     horizon = state.now() - ORDER_RETENTION_SECONDS
@@ -158,10 +180,13 @@ def latest_order_event(state: EmulatorState, seller_id: str) -> OrderEvent | Non
     return None
 
 
-def _start_index(seqs: list[int], after: str | None, decode: Callable[[str], int | None]) -> int | None:
+def _start_index(
+    events: Sequence[OfferEvent | OrderEvent], after: str | None, decode: Callable[[str], int | None]
+) -> int | None:
+    """Index of the first event strictly after `after` (journals are sorted by sequence number)."""
     if after is None or after == "":
         return 0
     seq = decode(after)
     if seq is None:
         return None
-    return bisect.bisect_right(seqs, seq)
+    return bisect.bisect_right(events, seq, key=lambda event: event.seq)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from emulator import operations
 from emulator.clock import iso
 from emulator.http import ApiError, api, error, fail, json_response, read_json, seller_of
-from emulator.offers import apply_patch, create, listing_json, requested_status
+from emulator.offers import apply_patch, create, listing_json, live, requested_status
 from emulator.records import Offer
 from emulator.state import EmulatorState
 
@@ -22,9 +22,13 @@ def _state(request: Request) -> EmulatorState:
 
 def _offer(request: Request) -> Offer:
     state = _state(request)
-    offer = state.world.offers.get(request.path_params["offerId"])
+    offer = live(state, request.path_params["offerId"])
     if offer is None:
-        raise fail(404, "NotFoundException", f"Offer {request.path_params['offerId']} not found.")
+        raise fail(
+            404,
+            "NotFoundException",
+            f"Offer {request.path_params['offerId']} not found. It was deleted, archived or never existed.",
+        )
     if offer.seller_id != seller_of(request):
         raise fail(403, "AccessDenied", "You cannot access this offer.")
     return offer
@@ -169,6 +173,7 @@ async def list_offers(request: Request) -> Response:
         offer
         for offer in reversed(state.world.offers.values())  # newest first, as Allegro sorts by default
         if offer.seller_id == seller_id
+        and not offer.archived
         and (not offer_ids or offer.id in offer_ids)
         and (not external_ids or (offer.body.get("external") or {}).get("id") in external_ids)
         and (not statuses or offer.body["publication"]["status"] in statuses)

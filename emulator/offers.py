@@ -14,6 +14,7 @@ from emulator.records import Json, Offer
 from emulator.state import EmulatorState
 
 PUBLISHING = ("ACTIVE", "ACTIVATING")
+ARCHIVE_SECONDS = 60 * 24 * 3600
 _CONTENT = (
     "name",
     "productSet",
@@ -88,7 +89,7 @@ def create(
         "b2b": {"buyableOnlyByBusiness": False},
         "contact": None,
     }
-    offer = Offer(id=offer_id, seller_id=seller_id, body=body)
+    offer = Offer(id=offer_id, seller_id=seller_id, body=body, touched_at=now)
     state.world.offers[offer_id] = offer
     if wanted == "ACTIVE":
         if activate_now:
@@ -99,7 +100,28 @@ def create(
 
 
 def touch(state: EmulatorState, offer: Offer) -> None:
-    offer.body["updatedAt"] = iso(state.now())
+    offer.touched_at = state.now()
+    offer.body["updatedAt"] = iso(offer.touched_at)
+
+
+def live(state: EmulatorState, offer_id: str) -> Offer | None:
+    """The offer as the API sees it: archived and deleted offers are gone."""
+    offer = state.world.offers.get(offer_id)
+    return None if offer is None or offer.archived else offer
+
+
+def archive_due(state: EmulatorState) -> None:
+    """Ended offers are archived 60 days after ending (OFFER_ARCHIVED); drafts untouched for 60 days are deleted."""
+    horizon = state.now() - ARCHIVE_SECONDS
+    for offer in state.world.offers.values():
+        if offer.archived:
+            continue
+        status = status_of(offer)
+        if status == "ENDED" and offer.ended_at is not None and offer.ended_at <= horizon:
+            offer.archived = True
+            emit_offer_event(state, offer, "OFFER_ARCHIVED")
+        elif status == "INACTIVE" and offer.touched_at <= horizon:
+            offer.archived = True
 
 
 def activate(state: EmulatorState, offer: Offer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 
 from starlette.requests import Request
@@ -58,11 +59,19 @@ def _matches(form: CheckoutForm, request: Request, bounds: dict[str, float | Non
         (bounds["updatedAt.gte"], form.updated_at, True),
         (bounds["updatedAt.lte"], form.updated_at, False),
     )
-    # Allegro compares at millisecond precision, the precision of the times it hands out.
+    # Compared at millisecond precision: the times handed out are truncated to milliseconds.
     return all(
-        bound is None or (round(value, 3) >= round(bound, 3) if lower else round(value, 3) <= round(bound, 3))
+        bound is None or (_ms(value) >= _ms_bound(bound) if lower else _ms(value) <= _ms_bound(bound))
         for bound, value, lower in limits
     )
+
+
+def _ms(moment: float) -> int:
+    return math.floor(moment * 1000)
+
+
+def _ms_bound(moment: float) -> int:
+    return round(moment * 1000)
 
 
 @api

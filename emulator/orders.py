@@ -44,8 +44,11 @@ def _buyer(state: EmulatorState) -> Json:
     }
 
 
-def purchase(state: EmulatorState, offer: Offer, quantity: int, paid: bool) -> CheckoutForm:
-    """A buyer takes `quantity` units: the offer loses them at once (BOUGHT), as on Allegro."""
+def purchase(state: EmulatorState, offer: Offer, quantity: int, paid: bool, filled_in: bool = False) -> CheckoutForm:
+    """A buyer takes `quantity` units: the offer loses them at once (BOUGHT), as on Allegro.
+
+    `filled_in` adds the FILLED_IN step (delivery form filled, payment pending) before any payment.
+    """
     if status_of(offer) not in PUBLISHING:
         raise Refused(f"offer {offer.id} is {status_of(offer)}, not buyable")
     if quantity < 1 or quantity > stock_of(offer):
@@ -92,6 +95,10 @@ def purchase(state: EmulatorState, offer: Offer, quantity: int, paid: bool) -> C
     offer.sold += quantity
     set_stock(state, offer, stock_of(offer) - quantity)
     emit_order_event(state, form.seller_id, "BOUGHT", order_snapshot(form))
+    if filled_in:
+        form.body["status"] = "FILLED_IN"
+        _touch(state, form)
+        emit_order_event(state, form.seller_id, "FILLED_IN", order_snapshot(form))
     if paid:
         pay(state, form)
     return form

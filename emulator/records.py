@@ -17,6 +17,8 @@ class Offer:
     busy_until: float = 0.0  # a PATCH is processing until then (409 for the next one)
     started_at: float | None = None
     ended_at: float | None = None
+    touched_at: float = 0.0  # last edit or activation: drafts untouched for 60 days are deleted
+    archived: bool = False  # archived or deleted: gone from the API (404), kept here for the record
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +40,7 @@ class OrderEvent:
     seller_id: str
     order: Json  # snapshot of the order at the time of the event
     dropped: bool = False  # never delivered (fault `drop_order_events`)
+    visible_at: float = 0.0  # joins the journal then (switch `order_event_delay_seconds`)
     duplicated: bool = False  # already re-delivered once (fault `duplicate_order_events`)
 
 
@@ -126,6 +129,8 @@ class World:
     order_events: list[OrderEvent] = field(default_factory=list)
     forms: dict[str, CheckoutForm] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)  # key "kind:id"
+    pending_commands: list[str] = field(default_factory=list)  # keys of commands not executed yet, in order
+    delayed_order_events: list[OrderEvent] = field(default_factory=list)  # not in the journal yet
     operations: dict[str, Operation] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)

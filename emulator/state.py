@@ -43,6 +43,7 @@ class EmulatorState:
         self.world = World()
         self.stats = RequestStats()
         self.rate_windows: dict[str, RateWindow] = {}
+        self.next_archive_check = 0.0
 
     def reset(self, *, keep_auth: bool = False) -> None:
         """Back to an empty world, default switches, the configured seed and the real time."""
@@ -56,6 +57,7 @@ class EmulatorState:
         self.clock = Clock()
         self.stats = RequestStats()
         self.rate_windows = {}
+        self.next_archive_check = 0.0
 
     def now(self) -> float:
         return self.clock.now()

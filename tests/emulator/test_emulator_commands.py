@@ -234,3 +234,12 @@ async def test_publication_activate_needs_stock(seller: SellerApi) -> None:
     await seller.command(PUBLICATION, COMMAND_ID, {"publication": {"action": "ACTIVATE"}, "offerCriteria": criteria})
     assert (await _tasks(seller, PUBLICATION))[0]["status"] == "FAIL"
     assert (await seller.offer(offer["id"]))["publication"]["status"] == "INACTIVE"
+
+
+async def test_reports_expire_after_seven_days(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    body = quantity_command([offer["id"]], "GAIN", 1)
+    await seller.command(QUANTITY, COMMAND_ID, body)
+    await seller.advance(7 * 24 * 3600)
+    response = await seller.get(f"/sale/{QUANTITY}/{COMMAND_ID}")
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (404, "COMMAND_NOT_FOUND")

@@ -156,3 +156,41 @@ async def test_event_stats_point_at_the_latest_order_event(seller: SellerApi) ->
     events = await seller.order_events()
     assert latest == {"id": events[-1]["id"], "occurredAt": events[-1]["occurredAt"]}
     assert await seller.order_events(**{"from": latest["id"]}) == []
+
+
+async def test_ended_offer_is_archived_after_60_days_with_an_archived_event(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    await _panel(seller, offer["id"], status="ENDED")
+    await seller.advance(60 * 24 * 3600 + 61)
+    assert await seller.offer_event_types() == ["OFFER_ARCHIVED"]
+    assert (await seller.get(f"/sale/product-offers/{offer['id']}")).status_code == 404
+    assert (await seller.get("/sale/offers")).json()["totalCount"] == 0
+
+
+async def test_untouched_draft_is_deleted_after_60_days_without_an_event(seller: SellerApi) -> None:
+    draft = await seller.create_offer(publication=None)
+    await seller.advance(60 * 24 * 3600 + 61)
+    assert (await seller.get(f"/sale/product-offers/{draft['id']}")).status_code == 404
+    assert await seller.offer_event_types() == []
+
+
+async def test_delayed_order_events_join_the_journal_late_and_behind_the_cursor(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    await seller.buy(offer["id"])
+    seen = await seller.order_events()
+    await seller.faults(order_event_delay_seconds=30)
+    bought = await seller.buy(offer["id"])
+    assert await seller.order_events(**{"from": seen[-1]["id"]}) == []
+    await seller.advance(30)
+    late = await seller.order_events(**{"from": seen[-1]["id"]})
+    assert [event["type"] for event in late] == ["BOUGHT"]
+    form = (await seller.get(f"/order/checkout-forms/{bought['checkout_form_id']}")).json()
+    assert late[0]["occurredAt"] == form["lineItems"][0]["boughtAt"]
+
+
+async def test_filled_in_purchase_emits_filled_in_before_payment(seller: SellerApi) -> None:
+    offer = await seller.create_offer()
+    bought = await seller.control("POST", "purchases", {"offer_id": offer["id"], "quantity": 1, "filled_in": True})
+    form = (await seller.get(f"/order/checkout-forms/{bought.json()['checkout_form_id']}")).json()
+    assert form["status"] == "FILLED_IN"
+    assert [event["type"] for event in await seller.order_events()] == ["BOUGHT", "FILLED_IN"]
