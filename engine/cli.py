@@ -328,3 +328,6 @@ def main() -> None:
         sys.exit(report_error(exc))
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+from engine import cli_cycle  # noqa: E402,F401  (registers sync, run, replay, commands, auth, demo)

@@ -299,6 +299,17 @@ class CursorReset(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CommandRetried(Event):
+    STREAM = OPERATOR
+    command_id: str
+    reason: str
+
+    @property
+    def entity(self) -> str:
+        return f"command:{self.command_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanApproved(Event):
     STREAM = OPERATOR
     command_ids: tuple[str, ...]
@@ -331,6 +342,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StockApplied,
         CommandFailed,
         CursorReset,
+        CommandRetried,
         PlanApproved,
     )
 }

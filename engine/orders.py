@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from engine import planning
 from engine.commands import ChangeStock, Command, VerifyOffer, command_id
 from engine.model import OrderLine
 from engine.state import (
@@ -75,6 +76,9 @@ def _consume(state: State, offer: OfferState, quantity: int, bought_at: datetime
         taken = min(quantity, offer.expected)
         offer.expected -= taken
         quantity -= taken
+        if offer.expected == 0 and bought_at is not None:
+            # Allegro ends a sold-out offer itself (EMPTY_STOCK): no PATCH needed, and no GAIN may follow.
+            planning.end_observed(state, offer, "EMPTY_STOCK", bought_at)
     offer.shadow -= min(offer.shadow, quantity)
     state.touch("offer", offer.offer_id)
 

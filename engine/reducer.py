@@ -17,6 +17,7 @@ from engine.events import (
     CategoryObserved,
     CheckoutFormObserved,
     CommandFailed,
+    CommandRetried,
     CursorReset,
     Event,
     OfferCreated,
@@ -378,5 +379,6 @@ _HANDLERS: dict[type[Event], Handler] = {
     StockApplied: _stock_applied,
     CommandFailed: _command_failed,
     CursorReset: _audit_only,
+    CommandRetried: _audit_only,
     PlanApproved: _audit_only,
 }

@@ -161,3 +161,22 @@ def test_stock_flow_switched_off_sends_no_quantity() -> None:
     given = Given(replace(POLICY, flows=replace(POLICY.flows, stock=False)))
     given.listed(stock=10)
     assert given.when(ev.ProductStockObserved(occurred_at=later(1), product_id="1", stock=2)) == []
+
+
+def test_purchase_of_the_last_unit_needs_no_end_patch_and_restock_waits_for_coverage() -> None:
+    given = Given()
+    given.listed(stock=2)
+    out = given.when(
+        ev.OrderEventObserved(occurred_at=later(5), order=order("cf1", "BOUGHT", ("l1", "O1", 2), at=later(5)))
+    )
+    assert [type(c) for c in out] == [ChangeStock], "Allegro ends a sold-out offer by itself"
+    assert given.state.offers["O1"].status == OfferStatus.ENDED
+    assert given.offer_event("OFFER_ENDED", at=later(5), ended_by="EMPTY_STOCK") == []
+    given.when(
+        ev.StockApplied(
+            occurred_at=T0, command_id=out[0].id, key="sale:cf1:l1", product_id="1", delta=-2, already=False
+        )
+    )
+    assert given.when(ev.ProductStockObserved(occurred_at=later(7), product_id="1", stock=4)) == []
+    (restock,) = given.when(ev.OrderJournalCovered(occurred_at=later(130)))
+    assert isinstance(restock, RestockOffer) and restock.available == 4
