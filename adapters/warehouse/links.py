@@ -13,6 +13,7 @@ from engine.model import OfferLink
 def write_offer_links(database: Database, statement: str | None, links: Sequence[OfferLink]) -> None:
     """Run the statement once per link (`:product_id, :offer_id, :offer_status, :problem`), in one transaction.
 
+    `:status` is accepted as another name for `:offer_status` (the shipped config.toml's comment uses it).
     Rows it does not find are not an error: the product may have been deleted since.
     """
     if not statement or not statement.strip() or not links:
@@ -23,6 +24,7 @@ def write_offer_links(database: Database, statement: str | None, links: Sequence
             "product_id": link.product_id,
             "offer_id": link.offer_id,
             "offer_status": link.status,
+            "status": link.status,
             "problem": link.problem,
         }
         for link in links

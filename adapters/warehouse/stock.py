@@ -66,20 +66,27 @@ class StockApplier:
             return
         table = self._table
 
-        def work(connection: Connection) -> bool:
+        def create(connection: Connection) -> bool:
+            # SQLite: take the write lock first; upgrading a read transaction fails at once when contended.
+            connection = connection.execution_options(**{IMMEDIATE: True})
             with connection.begin():
-                exists = connection.dialect.has_table(connection, table.name, schema=table.schema)
-                if not exists:
-                    table.create(connection)
-            return not exists
+                if connection.dialect.has_table(connection, table.name, schema=table.schema):
+                    return False
+                table.create(connection)
+            return True
+
+        def exists(connection: Connection) -> bool:
+            return bool(connection.dialect.has_table(connection, table.name, schema=table.schema))
 
         try:
-            created = self._db.with_connection("applied_table", work)
+            created = self._db.with_connection("applied_table", create)
         except ConfigError as error:
-            ddl = str(CreateTable(table).compile(dialect=self._db.engine.dialect)).strip()
-            raise ConfigError(
-                f"{error}. Or create the table yourself (allegro-sync only needs INSERT on it): {ddl}"
-            ) from error
+            if not self._db.with_connection("applied_table", exists):
+                ddl = str(CreateTable(table).compile(dialect=self._db.engine.dialect)).strip()
+                raise ConfigError(
+                    f"{error}. Or create the table yourself (allegro-sync only needs INSERT on it): {ddl}"
+                ) from error
+            created = False  # another process created it at the same moment
         if created:
             log.info("warehouse %s: created table %s for applied stock-change keys", self._db.display, table.fullname)
         else:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from demo import create_sample_warehouse, set_stock, touch_product
@@ -171,3 +171,30 @@ def test_percent_sign_and_a_parameterless_like_work(make_warehouse: Any, sample:
     assert sorted(int(product_id) for product_id in read) == list(range(10, 20))
     known = fold({}, delta)
     assert warehouse.read_delta(known, delta.watermark).removed == ()
+
+
+def test_a_delta_the_engine_did_not_record_is_returned_again(make_warehouse: Any, sample: Any) -> None:
+    warehouse = make_warehouse(stock_query=None)
+    first = warehouse.read_delta({}, None)
+    again = warehouse.read_delta({}, None)
+    assert [row.product_id for row in again.changed] == [row.product_id for row in first.changed]
+    assert again.changed == first.changed
+
+
+def test_a_product_returned_by_two_rows_is_one_problem_reported_once(
+    make_warehouse: Any, sample: Any, admin: Engine
+) -> None:
+    with admin.begin() as connection:
+        connection.execute(text("CREATE TABLE lokalizacje (towar_id INTEGER, polka VARCHAR(10))"))
+        connection.execute(text("INSERT INTO lokalizacje VALUES (4, 'A1'), (4, 'B2'), (5, 'C3')"))
+    query = (
+        "SELECT t.id AS product_id, t.nazwa AS title, s.ilosc AS stock FROM towary t "
+        "JOIN stany_magazynowe s ON s.towar_id = t.id JOIN lokalizacje l ON l.towar_id = t.id"
+    )
+    warehouse = make_warehouse(products_query=query, stock_query=None)
+    first = warehouse.read_delta({}, None)
+    assert [row.product_id for row in first.changed] == ["5"]
+    assert [p.product_id for p in first.rejected] == ["4"]
+    assert "is returned by 2 rows" in first.rejected[0].problems[0]
+    second = warehouse.read_delta(fold({}, first), None)
+    assert (second.changed, second.rejected, second.stock_changed) == ((), (), ())

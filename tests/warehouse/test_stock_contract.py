@@ -263,3 +263,16 @@ def test_offer_links_are_written_back(make_warehouse: Any, sample: Any, admin: E
         (1, "7700000001", "ACTIVE", None),
         (2, None, None, "category 'ZABAWKI' has no mapping"),
     ]
+
+
+def test_offer_link_statement_may_call_the_status_status(make_warehouse: Any, sample: Any, admin: Engine) -> None:
+    warehouse = make_warehouse(offer_linked="UPDATE towary SET allegro_status = :status WHERE id = :product_id")
+    warehouse.write_offer_links([OfferLink(product_id="3", offer_id="1", status="ENDED", problem=None)])
+    with admin.connect() as connection:
+        assert connection.execute(text("SELECT allegro_status FROM towary WHERE id = 3")).scalar() == "ENDED"
+
+
+def test_without_offer_linked_write_back_is_a_no_op(make_warehouse: Any, sample: Any) -> None:
+    make_warehouse(offer_linked=None).write_offer_links(
+        [OfferLink(product_id="3", offer_id="1", status="ENDED", problem=None)]
+    )
