@@ -1,0 +1,1 @@
+"""Allegro emulator: an ASGI app (Starlette) behaving like Allegro's REST API, for tests, the demo and benchmarks."""
