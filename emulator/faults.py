@@ -42,6 +42,8 @@ class Faults:
     retry_after_on_429: bool = False  # UNVERIFIED: send Retry-After on 429 (seconds left of the block; 1 if injected)
     client_rate_limit_per_minute: int = 9000  # per client id; beyond it the client id is blocked 60 s (429)
     offer_creation_limit_per_minute: int | None = None  # per seller, POST /sale/product-offers; None = no limit
+    seller_offer_edits_per_minute: int | None = 2500  # per seller, PATCH /sale/product-offers/{id} (Oct 2024)
+    seller_offer_reads_per_minute: int | None = 3500  # per seller, GET /sale/product-offers/{id} (Oct 2024)
     timeout_after_registration: float = 0.0  # command PUT / offer POST / PATCH applied, then answered 504
     # --- the order journal
     duplicate_order_events: float = 0.0  # a delivered event is delivered once more later (new id, same content)
@@ -89,7 +91,7 @@ def _checked(name: str, value: Any, current: Any) -> Any:
         if text not in _CHOICES[name]:
             raise ValueError(f"{name} must be one of {', '.join(_CHOICES[name])}")
         return text
-    if name == "offer_creation_limit_per_minute" and value is None:
+    if name.endswith("_per_minute") and name != "client_rate_limit_per_minute" and value is None:
         return None
     if isinstance(current, bool) or name in ("faults_on_oauth",):
         if not isinstance(value, bool):

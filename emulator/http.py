@@ -21,11 +21,19 @@ Json = dict[str, Any]
 class ApiError(Exception):
     """Raised by handlers to answer with Allegro's `{"errors": [...]}` body."""
 
-    def __init__(self, status: int, errors: list[Json], *, media_type: str = VENDOR_CONTENT_TYPE) -> None:
+    def __init__(
+        self,
+        status: int,
+        errors: list[Json],
+        *,
+        media_type: str = VENDOR_CONTENT_TYPE,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(errors[0].get("message", "") if errors else "")
         self.status = status
         self.errors = errors
         self.media_type = media_type
+        self.headers = headers
 
 
 def error(
@@ -65,7 +73,7 @@ def json_response(
 
 
 def errors_response(exc: ApiError) -> Response:
-    return json_response({"errors": exc.errors}, exc.status, media_type=exc.media_type)
+    return json_response({"errors": exc.errors}, exc.status, media_type=exc.media_type, headers=exc.headers)
 
 
 def auth_error(status: int, error_name: str, description: str, headers: dict[str, str] | None = None) -> Response:

@@ -92,13 +92,15 @@ def read_offer_events(
     return [offer_event_json(event) for event in page]
 
 
-def emit_order_event(state: EmulatorState, seller_id: str, event_type: str, order: Json) -> None:
+def emit_order_event(
+    state: EmulatorState, seller_id: str, event_type: str, order: Json, *, occurred_at: float | None = None
+) -> None:
     """Appends an order event; with `drop_order_events` it is recorded but never delivered.
 
     With `order_event_delay_seconds` it joins the journal only that much later (keeping its `occurredAt`),
     so a reader's cursor never skips it.
     """
-    now = state.now()
+    now = state.now() if occurred_at is None else occurred_at
     delay = state.faults.order_event_delay_seconds
     event = OrderEvent(
         seq=0,

@@ -10,7 +10,7 @@ from emulator.clock import iso
 from emulator.http import ApiError, api, error, fail, json_response, read_json, seller_of
 from emulator.offers import apply_patch, create, listing_json, live, requested_status
 from emulator.records import Offer
-from emulator.state import EmulatorState
+from emulator.state import EmulatorState, RateWindow
 
 PUBLICATION_STATUSES = ("INACTIVE", "ACTIVE", "ACTIVATING", "ENDED")
 
@@ -41,21 +41,29 @@ def _lost_response(state: EmulatorState) -> Response | None:
     return None
 
 
-def _check_creation_limit(state: EmulatorState, seller_id: str) -> None:
-    limit = state.faults.offer_creation_limit_per_minute
+def _per_seller_limit(state: EmulatorState, seller_id: str, resource: str, limit: int | None) -> None:
+    """Allegro's per-seller limits on offer resources (requests a minute); 429 beyond, no block."""
     if limit is None:
         return
     now = state.now()
-    recent = [moment for moment in state.world.offer_creations.get(seller_id, []) if moment > now - 60]
-    state.world.offer_creations[seller_id] = recent
-    if len(recent) >= limit:
-        raise fail(
+    window = state.rate_windows.setdefault(f"{resource}:{seller_id}", RateWindow())
+    while window.stamps and window.stamps[0] <= now - 60:
+        window.stamps.popleft()
+    if len(window.stamps) >= limit:
+        retry_after = max(1, round(window.stamps[0] + 60 - now))
+        headers = {"Retry-After": str(retry_after)} if state.faults.retry_after_on_429 else None
+        raise ApiError(
             429,
-            "RateLimitExceedException",
-            f"Offer creation limit of {limit} per minute exceeded",
-            user_message="Przekroczony limit zapytań.",
+            [
+                error(
+                    "RateLimitExceedException",
+                    f"Limit of {limit} {resource} requests a minute exceeded",
+                    user_message="Przekroczony limit zapytań.",
+                )
+            ],
+            headers=headers,
         )
-    recent.append(now)
+    window.stamps.append(now)
 
 
 @api
@@ -63,7 +71,7 @@ async def create_offer(request: Request) -> Response:
     state = _state(request)
     body = await read_json(request)
     seller_id = seller_of(request)
-    _check_creation_limit(state, seller_id)
+    _per_seller_limit(state, seller_id, "offer creation", state.faults.offer_creation_limit_per_minute)
     asynchronous = state.faults.async_offer_creation
     offer, errors = create(state, seller_id, body, activate_now=not asynchronous)
     if offer is None:
@@ -83,6 +91,8 @@ async def create_offer(request: Request) -> Response:
 
 @api
 async def get_offer(request: Request) -> Response:
+    state = _state(request)
+    _per_seller_limit(state, seller_of(request), "offer read", state.faults.seller_offer_reads_per_minute)
     return json_response(_offer(request).body)
 
 
@@ -103,6 +113,7 @@ async def get_parts(request: Request) -> Response:
 @api
 async def patch_offer(request: Request) -> Response:
     state = _state(request)
+    _per_seller_limit(state, seller_of(request), "offer edit", state.faults.seller_offer_edits_per_minute)
     offer = _offer(request)
     patch = await read_json(request)
     now = state.now()

@@ -94,7 +94,7 @@ def purchase(state: EmulatorState, offer: Offer, quantity: int, paid: bool, fill
     state.world.forms[form_id] = form
     offer.sold += quantity
     set_stock(state, offer, stock_of(offer) - quantity)
-    emit_order_event(state, form.seller_id, "BOUGHT", order_snapshot(form))
+    emit_order_event(state, form.seller_id, "BOUGHT", order_snapshot(form), occurred_at=now)
     if filled_in:
         form.body["status"] = "FILLED_IN"
         _touch(state, form)

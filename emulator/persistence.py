@@ -70,7 +70,7 @@ def load(state: EmulatorState, data: dict[str, Any]) -> None:
         setattr(world, name, {key: record(**value) for key, value in raw[name].items()})
     for name, record in _LISTS.items():
         setattr(world, name, [record(**value) for value in raw[name]])
-    for name in ("next_offer_id", "next_offer_event", "next_order_event", "offer_creations", "pending_commands"):
+    for name in ("next_offer_id", "next_offer_event", "next_order_event", "pending_commands"):
         setattr(world, name, raw[name])
     state.world = world
     state.clock.offset_seconds = float(data["clock_offset_seconds"])

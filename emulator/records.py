@@ -139,4 +139,3 @@ class World:
     next_offer_id: int = 7770273738
     next_offer_event: int = 1132438574
     next_order_event: int = 1532603898317497
-    offer_creations: dict[str, list[float]] = field(default_factory=dict)  # seller -> creation times

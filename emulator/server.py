@@ -47,7 +47,10 @@ def serve(host: str = "127.0.0.1", port: int = 8900, config: EmulatorConfig | No
     from emulator.app import create_app
 
     warn_if_public(host)
-    config = config or EmulatorConfig(base_url=f"http://{host}:{port}")
+    config = config or EmulatorConfig()
+    if config.base_url == EmulatorConfig().base_url:
+        # Location headers and verification URIs must point at where this server really listens.
+        config = replace(config, base_url=f"http://{host}:{port}")
     uvicorn.Server(_uvicorn_config(create_app(config), host, port)).run()
 
 

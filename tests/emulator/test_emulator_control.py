@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from emulator.app import EmulatorConfig, create_app
+from tests.emulator.openapi_check import install_openapi_check
 from tests.emulator.seller_api import SellerApi, offer_body
 
 pytestmark = pytest.mark.anyio
@@ -111,17 +112,20 @@ async def test_state_dump_contains_the_world(seller: SellerApi) -> None:
 async def test_state_file_survives_a_restart(tmp_path: Path) -> None:
     config = EmulatorConfig(state_file=str(tmp_path / "emulator.json"))
     first = create_app(config)
+    first_log = install_openapi_check(first)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://e") as client:
         seller = await SellerApi.login(client)
         offer = await seller.create_offer()
         await seller.buy(offer["id"], 2)
     second = create_app(config)
+    second_log = install_openapi_check(second)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url="http://e") as client:
         seller.client = client
         assert (await seller.offer(offer["id"]))["stock"]["available"] == 3
         assert [event["type"] for event in await seller.order_events()] == ["BOUGHT"]
         another = await seller.create_offer()
         assert another["id"] != offer["id"]
+    assert first_log.problems == second_log.problems == []
 
 
 async def test_control_can_list_an_offer_for_another_seller(seller: SellerApi) -> None:

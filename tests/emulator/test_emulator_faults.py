@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from emulator.app import EmulatorConfig, create_app
+from tests.emulator.openapi_check import install_openapi_check
 from tests.emulator.seller_api import SellerApi, quantity_command
 
 pytestmark = pytest.mark.anyio
@@ -155,10 +156,13 @@ async def test_lost_answer_after_offer_creation_leaves_the_offer(seller: SellerA
 async def test_same_seed_gives_the_same_world() -> None:
     async def ids(seed: int) -> list[str]:
         app = create_app(EmulatorConfig(seed=seed))
+        log = install_openapi_check(app)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e") as client:
             seller = await SellerApi.login(client)
             offer = await seller.create_offer()
-            return [(await seller.buy(offer["id"]))["checkout_form_id"] for _ in range(2)]
+            found = [(await seller.buy(offer["id"]))["checkout_form_id"] for _ in range(2)]
+        assert log.problems == [] and log.checked == 4
+        return found
 
     assert await ids(7) == await ids(7)
     assert await ids(7) != await ids(8)

@@ -282,3 +282,23 @@ async def test_offer_list_refuses_more_than_100_external_ids(seller: SellerApi) 
 @pytest.mark.parametrize("limit", ["0", "1001", "abc"])
 async def test_offer_list_refuses_a_limit_outside_1_to_1000(seller: SellerApi, limit: str) -> None:
     assert (await seller.get("/sale/offers", params={"limit": limit})).status_code == 400
+
+
+async def test_offer_edits_per_seller_are_limited_per_minute(seller: SellerApi) -> None:
+    await seller.faults(seller_offer_edits_per_minute=2, retry_after_on_429=True)
+    offer = await seller.create_offer()
+    for stock in (4, 3):
+        assert (await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": stock}})).is_success
+    refused = await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 2}})
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
+    await seller.advance(60)
+    assert (await seller.patch(f"/sale/product-offers/{offer['id']}", {"stock": {"available": 2}})).is_success
+
+
+async def test_offer_reads_per_seller_are_limited_per_minute(seller: SellerApi) -> None:
+    await seller.faults(seller_offer_reads_per_minute=1)
+    offer = await seller.create_offer()
+    assert (await seller.get(f"/sale/product-offers/{offer['id']}")).status_code == 200
+    assert (await seller.get(f"/sale/product-offers/{offer['id']}")).status_code == 429
+    parts = await seller.get(f"/sale/product-offers/{offer['id']}/parts", params={"include": "stock"})
+    assert parts.status_code == 200

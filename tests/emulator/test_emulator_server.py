@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from emulator.server import RunningServer, start_in_thread, warn_if_public
+from tests.emulator.openapi_check import ResponseLog, install_openapi_check
 
 
 def test_real_server_serves_the_api_on_a_free_port(emulator_server: RunningServer) -> None:
@@ -25,13 +26,15 @@ def test_real_server_serves_the_api_on_a_free_port(emulator_server: RunningServe
 
 
 def test_server_starts_well_under_two_seconds() -> None:
+    log = ResponseLog()
     started = time.monotonic()
-    server = start_in_thread()
+    server = start_in_thread(prepare=lambda app: install_openapi_check(app, log))
     try:
         assert time.monotonic() - started < 2
         assert httpx.get(f"{server.base_url}/__emulator/faults").status_code == 200
     finally:
         server.stop()
+    assert (log.checked, log.problems) == (1, [])
 
 
 @pytest.mark.parametrize(
