@@ -3,6 +3,7 @@
 #   make test    lint, type-check and the test suite (creates .venv on first use)
 #   make lint    ruff + mypy only
 #   make bench   the benchmark scenarios
+#   make state-example   rewrite state.db.example from a short scripted demo run
 #   make clean   remove .venv and tool caches;  make clean-demo  removes the demo's state files
 
 SHELL := /bin/sh
@@ -15,7 +16,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || \
 LINT_PATHS := engine adapters emulator tests
 TYPED_PATHS := engine adapters emulator
 
-.PHONY: help install lint test demo bench clean clean-demo
+.PHONY: help install lint test demo bench state-example clean clean-demo
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -44,9 +45,12 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+state-example: $(STAMP)
+	$(BIN)/python -m demo.state_example state.db.example
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 clean-demo:
-	rm -rf logs state.db state.db-wal state.db-shm state.db.lock warehouse.db warehouse.db-wal warehouse.db-shm tokens.json
+	rm -rf demo-run logs state.db state.db-wal state.db-shm state.db.lock warehouse.db warehouse.db-wal warehouse.db-shm tokens.json
