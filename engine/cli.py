@@ -202,7 +202,7 @@ def reset_cursor(ledger: Ledger, name: str, to: str, *, reason: str, now: dateti
         hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(valid)}"
         raise UsageError(f"cursor {name}: unknown; {hint}")
     if to == "latest":
-        raise UsageError("--to latest: cannot be resolved here; expected beginning or an explicit POSITION")
+        raise UsageError("--to latest: resolve it against Allegro first (engine.cursors.resolve_latest)")
     target = None if to == "beginning" else to
     event = CursorReset(
         occurred_at=now, cursor=name, from_position=current.get(name), to_position=target, reason=reason
@@ -229,7 +229,7 @@ def cursors_list(ctx: typer.Context) -> None:
 def cursors_reset(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="allegro.orders, allegro.offers or warehouse.products")],
-    to: Annotated[str, typer.Option("--to", help="beginning or an explicit POSITION")],
+    to: Annotated[str, typer.Option("--to", help="latest, beginning or an explicit POSITION")],
     reason: Annotated[str, typer.Option("--reason", help="Why; kept in the ledger.")] = "",
 ) -> None:
     """Move a cursor; recorded as an operator event (who, from, to, why)."""
@@ -237,6 +237,12 @@ def cursors_reset(
     from engine.lock import acquire_cycle_lock
 
     settings = state_of(ctx).settings()
+    if to == "latest":
+        import asyncio
+
+        from engine.cursors import resolve_latest
+
+        to = asyncio.run(resolve_latest(settings, name)) or "beginning"
     with acquire_cycle_lock(settings.engine.state_url.reveal(), LOCK_WAIT_SECONDS), open_state(settings) as ledger:
         done = reset_cursor(ledger, name, to, reason=f"{who}: {reason or 'no reason given'}", now=datetime.now(UTC))
     typer.echo(f"cursor {name} moved from {done['from'] or '(beginning)'} to {done['to'] or '(beginning)'}")
