@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import httpx
 
 from adapters.allegro.client import AllegroClient
-from adapters.allegro.secret import Secret as AllegroSecret
 from adapters.allegro.settings import AllegroConfig
 from adapters.allegro.tokens import TokenStore
 from adapters.ledger import open_ledger
@@ -95,7 +94,7 @@ def allegro_config(settings: Settings) -> AllegroConfig:
     return AllegroConfig(
         environment=a.environment,
         client_id=a.client_id,
-        client_secret=AllegroSecret(a.require_secret().reveal()),
+        client_secret=a.require_secret(),
         api_url=a.api_url,
         auth_url=a.auth_url,
         user_agent=a.user_agent,
