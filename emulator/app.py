@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator import (
@@ -22,6 +25,7 @@ from emulator import (
 )
 from emulator.config import EmulatorConfig
 from emulator.gateway import Gateway
+from emulator.http import auth_error, error, json_response
 from emulator.state import EmulatorState
 
 __all__ = ["EmulatorConfig", "create_app"]
@@ -79,6 +83,19 @@ def _routes() -> list[Route]:
     return routes
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer in the shape of the part of the server they hit, never plain text."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "Internal error"
+    path = request.url.path
+    if path.startswith("/__emulator"):
+        return control.refuse(status, detail)
+    if path.startswith("/auth/oauth"):
+        return auth_error(status, "invalid_request", detail)
+    code = {404: "NotFoundException", 405: "MethodNotAllowedException"}.get(status, "HttpException")
+    return json_response({"errors": [error(code, detail)]}, status)
+
+
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     """A fresh emulator; with `config.state_file` it resumes the saved world and saves after every write."""
     config = config or EmulatorConfig()
@@ -97,6 +114,11 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         save()
 
     middleware = [Middleware(Gateway, state=state, routes=routes, after_write=save)]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
+    )
     app.state.emulator = state
     return app

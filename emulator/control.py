@@ -13,7 +13,7 @@ from emulator import faults, offers, orders, persistence, tokens
 from emulator.auth import approve_device
 from emulator.clock import iso
 from emulator.http import parse_amount
-from emulator.offers import listing_json
+from emulator.offer_listing import listing_json
 from emulator.orders import Refused, form_json
 from emulator.records import CheckoutForm, Json, Offer
 from emulator.state import EmulatorState

@@ -115,17 +115,6 @@ def parse_amount(value: Any) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
-def query_int(request: Request, name: str, default: int) -> int | None:
-    """An integer query parameter; None when present but not an integer."""
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        return None
-
-
 Handler = Callable[[Request], Awaitable[Response]]
 
 

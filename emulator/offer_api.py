@@ -8,7 +8,8 @@ from starlette.responses import Response
 from emulator import operations
 from emulator.clock import iso
 from emulator.http import ApiError, api, error, fail, json_response, read_json, seller_of
-from emulator.offers import apply_patch, create, listing_json, live, requested_status
+from emulator.offer_listing import listing_json
+from emulator.offers import apply_patch, create, live, requested_status
 from emulator.records import Offer
 from emulator.state import EmulatorState, RateWindow
 

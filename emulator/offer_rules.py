@@ -220,14 +220,15 @@ def normalise(body: Json, *, activating: bool, errors: list[Json]) -> Json:
         )
     delivery = body.get("delivery") or {}
     after_sales = body.get("afterSalesServices") or {}
-    return {
+    # An offer without a signature has no `external` at all (the spec does not allow null there).
+    signature = {"external": {"id": external_id}} if external_id is not None else {}
+    return signature | {
         "name": name,
         "productSet": product_set,
         "category": {"id": str(category_id) if category_id else None},
         "parameters": parameters,
         "sellingMode": _price(body, errors),
         "stock": stock,
-        "external": {"id": external_id} if external_id is not None else None,
         "images": images,
         "description": body.get("description") or {"sections": []},
         "delivery": {

@@ -8,7 +8,7 @@ from decimal import Decimal
 from emulator.clock import iso
 from emulator.http import money
 from emulator.journals import emit_order_event
-from emulator.offers import PUBLISHING, set_stock, status_of, stock_of
+from emulator.offers import set_stock, status_of, stock_of
 from emulator.records import CheckoutForm, Json, Offer
 from emulator.state import EmulatorState
 
@@ -49,7 +49,7 @@ def purchase(state: EmulatorState, offer: Offer, quantity: int, paid: bool, fill
 
     `filled_in` adds the FILLED_IN step (delivery form filled, payment pending) before any payment.
     """
-    if status_of(offer) not in PUBLISHING:
+    if status_of(offer) != "ACTIVE":
         raise Refused(f"offer {offer.id} is {status_of(offer)}, not buyable")
     if quantity < 1 or quantity > stock_of(offer):
         raise Refused(f"offer {offer.id} has {stock_of(offer)} units; cannot buy {quantity}")
@@ -58,7 +58,9 @@ def purchase(state: EmulatorState, offer: Offer, quantity: int, paid: bool, fill
     currency = offer.body["sellingMode"]["price"]["currency"]
     line = {
         "id": state.new_uuid(),
-        "offer": {"id": offer.id, "name": offer.body["name"], "external": offer.body.get("external")},
+        # Without a signature `external` is left out: the notes saw null, the spec does not allow it.
+        "offer": {"id": offer.id, "name": offer.body["name"]}
+        | ({"external": offer.body["external"]} if offer.body.get("external") else {}),
         "quantity": quantity,
         "originalPrice": money(price, currency),
         "price": money(price, currency),

@@ -132,3 +132,10 @@ async def test_control_can_list_an_offer_for_another_seller(seller: SellerApi) -
     response = await seller.control("POST", "offers", {**offer_body(), "seller_id": "99"})
     assert response.status_code == 201
     assert (await seller.get("/sale/offers")).json()["totalCount"] == 0
+
+
+async def test_unknown_paths_and_methods_answer_json_errors(seller: SellerApi) -> None:
+    control = await seller.control("GET", "nothing-here")
+    assert (control.status_code, control.json()) == (404, {"error": "Not Found"})
+    wrong_method = await seller.control("DELETE", "faults")
+    assert wrong_method.status_code == 405 and wrong_method.json() == {"error": "Method Not Allowed"}

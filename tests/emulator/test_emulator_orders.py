@@ -188,3 +188,16 @@ async def test_fulfillment_status_the_seller_cannot_set_is_422(seller: SellerApi
     bought = await seller.buy(offer["id"])
     response = await seller.put(f"/order/checkout-forms/{bought['checkout_form_id']}/fulfillment", {"status": status})
     assert response.status_code == 422
+
+
+async def test_line_item_of_an_offer_without_signature_has_no_external_id(seller: SellerApi) -> None:
+    offer = await seller.create_offer(external=None)
+    bought = await seller.buy(offer["id"])
+    line = (await _form(seller, bought["checkout_form_id"]))["lineItems"][0]  # type: ignore[index]
+    assert line["offer"].get("external") is None
+    event_offer = (await seller.order_events())[0]["order"]["lineItems"][0]["offer"]
+    assert event_offer.get("external") is None
+    listed = (await seller.get("/sale/offers")).json()["offers"][0]
+    assert "external" not in listed
+    stock_event = (await seller.get("/sale/offer-events")).json()["offerEvents"][-1]
+    assert stock_event["offer"] == {"id": offer["id"], "external": None}
