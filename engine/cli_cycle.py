@@ -42,6 +42,10 @@ def sync(
         bool, typer.Option("--dry-run", help="Decide everything, send nothing, record nothing.")
     ] = False,
     approve: Annotated[bool, typer.Option("--approve", help="Release held plans, then run the cycle.")] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option("--since", help="Also import orders bought since this date (older than the journal's start)."),
+    ] = None,
 ) -> None:
     """Run one cycle (for cron); exits 0 even when some products have problems."""
     from engine import operations
@@ -53,7 +57,9 @@ def sync(
         _print_plan(result.planned, result.pending)
         typer.echo(summary_line(result.report.as_dict() | {"dry_run": True}))
         return
-    report = asyncio.run(operations.sync(settings, approve_held=approve))
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    report = asyncio.run(operations.sync(settings, approve_held=approve, since=since))
     if report.stopped:
         raise StopEngine(report.stopped)
 

@@ -14,9 +14,7 @@ from engine.settings import Settings
 
 async def resolve_latest(settings: Settings, name: str) -> str | None:
     if name not in ("allegro.orders", "allegro.offers"):
-        raise UsageError(
-            f"cursor {name}: has no 'latest'; use --to beginning to read the warehouse again from scratch"
-        )
+        raise UsageError(f"cursor {name}: has no 'latest'; use --to beginning to read the warehouse again from scratch")
     async with open_context(settings) as ctx:
         if name == "allegro.orders":
             return await ctx.allegro.order_journal_start()

@@ -63,11 +63,15 @@ class CycleReport:
         return data
 
 
-async def run_once(ctx: Context, *, progress: Progress | None = None, send: bool = True) -> CycleReport:
+async def run_once(
+    ctx: Context, *, progress: Progress | None = None, send: bool = True, since: datetime | None = None
+) -> CycleReport:
+    """One cycle. `send=False` decides without sending (dry run); `since` also imports the checkout forms
+    bought since then (orders older than the journal's start)."""
     report = CycleReport(started_at=ctx.clock.now())
     wall, cpu = time.perf_counter(), time.process_time()
     try:
-        await _cycle(ctx, report, progress, send)
+        await _cycle(ctx, report, progress, send, since)
     except StopEngine as exc:
         report.stopped = str(exc)
     report.duration_seconds = round(time.perf_counter() - wall, 4)
@@ -75,7 +79,9 @@ async def run_once(ctx: Context, *, progress: Progress | None = None, send: bool
     return report
 
 
-async def _cycle(ctx: Context, report: CycleReport, progress: Progress | None, send: bool) -> None:
+async def _cycle(
+    ctx: Context, report: CycleReport, progress: Progress | None, send: bool, since: datetime | None
+) -> None:
     _reduce(ctx, report, "engine", _configuration(ctx))
     if ctx.options.mapped_categories:
         await _step(report, "allegro.categories", lambda: _categories(ctx), ctx)
@@ -83,7 +89,7 @@ async def _cycle(ctx: Context, report: CycleReport, progress: Progress | None, s
     _reduce(ctx, report, "engine", ingest.journal_coverage(ctx))
     await _step(report, "allegro.offers", lambda: ingest.offers_journal(ctx), ctx)
     await _step(report, "warehouse", lambda: _sync(ingest.warehouse(ctx)), ctx)
-    await _step(report, "allegro.sweep", lambda: sweeps.sweep(ctx), ctx)
+    await _step(report, "allegro.sweep", lambda: sweeps.sweep(ctx, since=since), ctx)
     await _step(report, "allegro.reconcile", lambda: sweeps.reconcile(ctx), ctx)
     if not send:
         return
@@ -103,8 +109,12 @@ async def _step(report: CycleReport, name: str, step: Callable[[], Awaitable[int
     try:
         appended = await step()
     except Resync as exc:
-        report.errors.append(f"{name}: {exc}; running a full reconciliation")
-        appended = await sweeps.reconcile(ctx, force=True)
+        report.errors.append(f"{name}: {exc}; reconciling everything and restarting the journal from now")
+        try:
+            appended = await sweeps.resync(ctx, name, str(exc))
+        except (RetryLater, SkipItem) as again:
+            report.errors.append(f"{name}: the reconciliation failed too ({again}); it is retried next cycle")
+            return
     except (RetryLater, SkipItem) as exc:
         report.errors.append(f"{name}: {exc}")
         return

@@ -282,6 +282,21 @@ class CommandFailed(Event):
         return self.target
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JournalResynced(Event):
+    """A journal refused our cursor (past its retention): a full reconciliation ran, then the cursor moved."""
+
+    STREAM = ENGINE
+    cursor: str
+    from_position: str | None
+    to_position: str | None
+    reason: str
+
+    @property
+    def entity(self) -> str:
+        return f"cursor:{self.cursor}"
+
+
 # ---------------------------------------------------------------------------------------------- operator
 
 
@@ -341,6 +356,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OfferPatched,
         StockApplied,
         CommandFailed,
+        JournalResynced,
         CursorReset,
         CommandRetried,
         PlanApproved,

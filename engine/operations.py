@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 
@@ -49,6 +50,7 @@ async def sync(
     settings: Settings,
     *,
     approve_held: bool = False,
+    since: datetime | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     lock_wait_seconds: float = LOCK_WAIT_SECONDS,
 ) -> CycleReport:
@@ -57,7 +59,7 @@ async def sync(
         async with open_context(settings, transport=transport) as ctx:
             if approve_held:
                 approve(ctx.ledger, "sync --approve")
-            report = await run_once(ctx)
+            report = await run_once(ctx, since=since)
     _log(settings).write(report)
     return report
 

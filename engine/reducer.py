@@ -20,6 +20,7 @@ from engine.events import (
     CommandRetried,
     CursorReset,
     Event,
+    JournalResynced,
     OfferCreated,
     OfferEventObserved,
     OfferObserved,
@@ -379,6 +380,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     StockApplied: _stock_applied,
     CommandFailed: _command_failed,
     CursorReset: _audit_only,
+    JournalResynced: _audit_only,
     CommandRetried: _audit_only,
     PlanApproved: _audit_only,
 }

@@ -229,9 +229,7 @@ class MappingSettings:
 
     categories: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     conditions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    parameters: Mapping[str, Mapping[str, ParameterRule]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    parameters: Mapping[str, Mapping[str, ParameterRule]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -305,9 +303,7 @@ def _engine(s: Section) -> EngineSettings:
         poll_seconds=s.number("poll_seconds", 30.0, minimum=1.0),
         sweep_seconds=s.number("sweep_seconds", 300.0, minimum=0.0),
         reconcile_hours=s.number("reconcile_hours", 24.0, minimum=0.0, exclusive_minimum=True),
-        max_change_fraction=s.number(
-            "max_change_fraction", 0.2, minimum=0.0, maximum=1.0, exclusive_minimum=True
-        ),
+        max_change_fraction=s.number("max_change_fraction", 0.2, minimum=0.0, maximum=1.0, exclusive_minimum=True),
         price_band_fraction=s.number("price_band_fraction", 0.5, minimum=0.0, exclusive_minimum=True),
         metrics_port=s.optional_integer("metrics_port", minimum=1, maximum=65535),
         metrics_host=s.text("metrics_host", default="127.0.0.1", expected="a host name or IP address"),
@@ -341,12 +337,8 @@ def _allegro(check: Checker, raw: Mapping[str, Any], flows: FlowSettings) -> All
         https_only=https_only,
         expected=expected,
     )
-    auth_url = s.http_url(
-        "auth_url", default=derived_auth or api_url, https_only=https_only, expected=expected
-    )
-    secret = check.env.get(CLIENT_SECRET_ENV) or (
-        EMULATOR_CLIENT_SECRET if environment == "emulator" else None
-    )
+    auth_url = s.http_url("auth_url", default=derived_auth or api_url, https_only=https_only, expected=expected)
+    secret = check.env.get(CLIENT_SECRET_ENV) or (EMULATOR_CLIENT_SECRET if environment == "emulator" else None)
     return AllegroSettings(
         environment=environment,
         api_url=api_url,
@@ -368,21 +360,15 @@ def _allegro(check: Checker, raw: Mapping[str, Any], flows: FlowSettings) -> All
 def _offer_defaults(s: Section, *, required: bool) -> OfferDefaults:
     name = "a name or id from your Allegro account"
     return OfferDefaults(
-        shipping_rates=s.optional_text(
-            "shipping_rates", required=required, expected=f"shipping rates: {name}"
-        ),
+        shipping_rates=s.optional_text("shipping_rates", required=required, expected=f"shipping rates: {name}"),
         handling_time=s.text(
             "handling_time",
             default="PT24H",
             pattern=r"PT0S|PT\d+H|P\d+D",
             expected="an ISO 8601 duration such as PT24H or P3D",
         ),
-        return_policy=s.optional_text(
-            "return_policy", required=required, expected=f"a return policy: {name}"
-        ),
-        implied_warranty=s.optional_text(
-            "implied_warranty", required=required, expected=f"a warranty: {name}"
-        ),
+        return_policy=s.optional_text("return_policy", required=required, expected=f"a return policy: {name}"),
+        implied_warranty=s.optional_text("implied_warranty", required=required, expected=f"a warranty: {name}"),
         invoice=s.choice("invoice", ("VAT", "VAT_MARGIN", "WITHOUT_VAT", "NO_INVOICE"), default="VAT"),
         location=_location(s, required=required),
         publish=s.flag("publish", True),
@@ -396,9 +382,7 @@ def _location(s: Section, *, required: bool) -> Location | None:
     country = t.text("country_code", pattern=r"[A-Z]{2}", expected='an ISO 3166 code such as "PL"')
     return Location(
         country_code=country,
-        province=t.text(
-            "province", pattern=r"[A-Z_]+", expected='a province in capitals, e.g. "WIELKOPOLSKIE"'
-        ),
+        province=t.text("province", pattern=r"[A-Z_]+", expected='a province in capitals, e.g. "WIELKOPOLSKIE"'),
         city=t.text("city", expected="a city name"),
         post_code=t.text(
             "post_code",
@@ -410,9 +394,7 @@ def _location(s: Section, *, required: bool) -> Location | None:
 
 def _warehouse(check: Checker, raw: Mapping[str, Any], flows: FlowSettings) -> WarehouseSettings:
     hint = "remove it and write ${VAR} in the url, e.g. mysql+pymysql://shop:${WAREHOUSE_PASSWORD}@db/shop"
-    s = check.section(
-        raw, "warehouse", _fields(WarehouseSettings), required=True, forbidden={"password": hint}
-    )
+    s = check.section(raw, "warehouse", _fields(WarehouseSettings), required=True, forbidden={"password": hint})
     url = s.database_url("url", default=None, schemes=("sqlite", "mysql", "postgresql"))
     select = ("SELECT", "WITH")
     change = "an UPDATE using the named parameters :product_id and :quantity"
@@ -490,11 +472,7 @@ def _mapping(check: Checker, raw: Mapping[str, Any]) -> MappingSettings:
             continue
         cat = check.subsection(params, category, open_keys=True)
         rules[category] = MappingProxyType(
-            {
-                pid: _rule(cat, pid)
-                for pid in cat.names()
-                if cat.key_matches(pid, r"\d+", "a parameter id (digits)")
-            }
+            {pid: _rule(cat, pid) for pid in cat.names() if cat.key_matches(pid, r"\d+", "a parameter id (digits)")}
         )
     return MappingSettings(categories=categories, conditions=conditions, parameters=MappingProxyType(rules))
 
@@ -505,9 +483,7 @@ def _rule(cat: Section, parameter_id: str) -> ParameterRule:
         return ParameterRule(parameter_id=parameter_id)
     kinds = [k for k in ("values_ids", "values", "column") if k in t.raw]
     if len(kinds) != 1:
-        t.problem(
-            f"found {', '.join(kinds) or 'none of them'}; expected exactly one of values_ids, values, column"
-        )
+        t.problem(f"found {', '.join(kinds) or 'none of them'}; expected exactly one of values_ids, values, column")
     if "map" in t.raw and "column" not in t.raw:
         t.problem("found map without column; expected map only together with column")
     column = t.optional_text("column", expected="a column alias selected by [warehouse].products_query")

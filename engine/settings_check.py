@@ -120,15 +120,11 @@ class Checker:
     def top_level(self, raw: Mapping[str, Any], known: tuple[str, ...]) -> None:
         for key, value in raw.items():
             if not isinstance(value, dict):
-                self.add(
-                    f"{_key(key)}: found a key outside any section; expected it in a section like [engine]"
-                )
+                self.add(f"{_key(key)}: found a key outside any section; expected it in a section like [engine]")
             elif key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = (
-                    f"did you mean [{close[0]}]?"
-                    if close
-                    else "expected one of " + ", ".join(f"[{k}]" for k in known)
+                    f"did you mean [{close[0]}]?" if close else "expected one of " + ", ".join(f"[{k}]" for k in known)
                 )
                 self.add(f"[{_key(key)}]: unknown section; {hint}")
 
@@ -148,9 +144,7 @@ class Checker:
         section.absent = value is _MISSING and required  # one message for the section, not one per key
         return section
 
-    def subsection(
-        self, parent: Section, key: str, *, open_keys: bool = False, known: tuple[str, ...] = ()
-    ) -> Section:
+    def subsection(self, parent: Section, key: str, *, open_keys: bool = False, known: tuple[str, ...] = ()) -> Section:
         value = parent.raw.get(key, {})
         name = f"{parent.name}.{_key(key)}"
         if not isinstance(value, dict):
@@ -271,9 +265,7 @@ class Section:
             return default
         return float(value)
 
-    def integer(
-        self, key: str, default: int, *, minimum: int | None = None, maximum: int | None = None
-    ) -> int:
+    def integer(self, key: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
         value = self.raw.get(key, default)
         ok = isinstance(value, int) and not isinstance(value, bool)
         ok = ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
@@ -302,9 +294,7 @@ class Section:
             return ""
         return value.rstrip("/")
 
-    def database_url(
-        self, key: str, *, default: str | None, schemes: tuple[str, ...]
-    ) -> tuple[str, tuple[str, ...]]:
+    def database_url(self, key: str, *, default: str | None, schemes: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
         examples = {
             "sqlite": "sqlite:///state.db",
             "mysql": "mysql+pymysql://user:${DB_PASSWORD}@host/db",
@@ -361,9 +351,7 @@ class Section:
             return None
         for column in columns if "*" not in value else ():
             if not re.search(rf"\b{column}\b", value, flags=re.I):
-                self.check.add(
-                    f"{self.where(key)}: returns no column {column}; expected {expected} (... AS {column})"
-                )
+                self.check.add(f"{self.where(key)}: returns no column {column}; expected {expected} (... AS {column})")
         for param in params:
             if not re.search(rf":{param}\b", value):
                 self.check.add(f"{self.where(key)}: does not use :{param}; expected {expected}")

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from engine import events as ev
 from engine.codec import format_time, parse_time
 from engine.context import Context
+from engine.errors import RetryLater
 from engine.fold import state_of
-from engine.ingest import record_reads
+from engine.ingest import OFFERS_CURSOR, ORDERS_CURSOR, record_reads
 from engine.model import CheckoutForm, OfferSnapshot
 from engine.state import State
 
@@ -25,12 +26,13 @@ def _due(ctx: Context, cursor: str, every: timedelta) -> bool:
     return last is None or parse_time(last) + every <= ctx.clock.now()
 
 
-async def sweep(ctx: Context, *, force: bool = False) -> int:
+async def sweep(ctx: Context, *, force: bool = False, since: datetime | None = None) -> int:
+    """Read the checkout forms bought in the sweep window (or since `since`, for an explicit import)."""
     every = timedelta(seconds=ctx.options.sweep_seconds)
-    if not force and not _due(ctx, SWEEP_CURSOR, every):
+    if not force and since is None and not _due(ctx, SWEEP_CURSOR, every):
         return 0
     now = ctx.clock.now()
-    forms = await ctx.allegro.checkout_forms(bought_since=now - timedelta(days=ctx.options.sweep_window_days))
+    forms = await ctx.allegro.checkout_forms(bought_since=since or now - timedelta(days=ctx.options.sweep_window_days))
     state = state_of(ctx)
     batch = [
         ev.encode(
@@ -64,3 +66,27 @@ async def reconcile(ctx: Context, *, force: bool = False) -> int:
     appended = record_reads(ctx, snapshots, why="reconcile")
     ctx.ledger.append([], cursor=(RECONCILE_CURSOR, format_time(now)))
     return appended
+
+
+async def resync(ctx: Context, cursor: str, reason: str) -> int:
+    """A journal refused our cursor: reconcile everything, then restart the journal from its newest event."""
+    if cursor not in (ORDERS_CURSOR, OFFERS_CURSOR):
+        raise RetryLater(f"{cursor}: no journal to resynchronize; {reason}")
+    appended = await reconcile(ctx, force=True)
+    old = ctx.ledger.cursor(cursor)
+    if cursor == ORDERS_CURSOR:
+        appended += await sweep(ctx, force=True)
+        position = await ctx.allegro.order_journal_start()
+    else:
+        position = None
+        while True:
+            page = await ctx.allegro.offer_events(position)
+            if page.entries:
+                position = page.entries[-1].event_id
+            if page.caught_up:
+                break
+    event = ev.JournalResynced(
+        occurred_at=ctx.clock.now(), cursor=cursor, from_position=old, to_position=position, reason=reason
+    )
+    key = f"resync:{cursor}:{old}:{position}"
+    return appended + len(ctx.ledger.append([ev.encode(event, key)], cursor=(cursor, position)))
