@@ -24,8 +24,10 @@ class Offers(OfferReads):
     async def create_offer(self, body: Mapping[str, Any]) -> OfferSnapshot:
         """POST /sale/product-offers, following a 202 to completion. Never creates two offers:
 
-        after a timeout, a network error or a 5xx the POST may have been applied, so the offer is looked up
-        by `external.id` first; it is re-POSTed only when the look-up finds nothing. 422 -> SkipItem.
+        after a timeout, a network error or a 5xx the POST may have been applied (or may still be running on
+        Allegro's side), so it is never re-sent here: after `uncertain_lookup_delay_seconds` the offer is
+        looked up by `external.id` and adopted when found; otherwise RetryLater, and the engine looks the
+        external id up again before its next attempt. 422 -> SkipItem with every reason.
         """
         external_id = answers.optional_text(dict(body), "external.id")
         if not external_id:
@@ -40,27 +42,31 @@ class Offers(OfferReads):
             expect=frozenset({200, 201, 202}),
             on=ON_OFFER,
         )
-        attempt = 0
-        while True:
-            attempt += 1
+        try:
+            response = await self._caller.send(call)
+        except UncertainOutcome as exc:
+            await self._budget.sleep(self._config.uncertain_lookup_delay_seconds)
             try:
-                response = await self._caller.send(call)
-            except UncertainOutcome as exc:
                 existing = await self.offers_by_external_id([external_id])
-                if existing:
-                    log.warning(
-                        "offer for external id %s was created despite %s; adopting %s",
-                        external_id,
-                        exc,
-                        existing[0].offer_id,
-                    )
-                    return await self.get_offer(existing[0].offer_id)
-                if attempt >= self._config.max_attempts:
-                    raise RetryLater(f"{exc}; no offer with external.id {external_id!r} exists yet") from None
-                log.warning("%s; no offer with external.id %s exists, so POSTing again", exc, external_id)
-                await self._budget.sleep(self._config.backoff_base_seconds * attempt)
-                continue
-            return await self._settle(response, "the new offer", "POST /sale/product-offers")
+            except RetryLater as failed:
+                raise RetryLater(
+                    f"{exc}; the look-up by external.id {external_id!r} failed too ({failed}), so it is not "
+                    "re-sent now",
+                    retry_after_seconds=failed.retry_after_seconds,
+                ) from None
+            if not existing:
+                raise RetryLater(
+                    f"{exc}; no offer with external.id {external_id!r} is listed yet, so it is not re-sent now",
+                    retry_after_seconds=self._config.backoff_max_seconds,
+                ) from None
+            log.warning(
+                "offer for external id %s was created despite: %s; adopting offer %s",
+                external_id,
+                exc,
+                existing[0].offer_id,
+            )
+            return await self.get_offer(existing[0].offer_id)
+        return await self._settle(response, "the new offer", "POST /sale/product-offers")
 
     async def patch_offer(self, offer_id: str, patch: Mapping[str, Any]) -> OfferSnapshot:
         """PATCH (merge patch) and follow a 202. 409 (previous edit still processing) -> RetryLater."""

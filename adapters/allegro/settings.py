@@ -25,6 +25,8 @@ class AllegroConfig:
     `rate_margin` of it (95 %) so that clock skew and other tools of the same app never cause a 429.
     `offer_creations_per_minute` (optional) and `offer_patches_per_minute` are per-seller budgets.
     `rate_limit_wait_seconds` is the wait after a 429 without `Retry-After` (Allegro blocks for one minute).
+    `uncertain_lookup_delay_seconds`: after a POST whose outcome is unknown, how long to wait before looking
+    the offer up by external id (the POST may still be running on Allegro's side).
     """
 
     environment: str = "emulator"
@@ -48,6 +50,7 @@ class AllegroConfig:
     rate_limit_wait_seconds: float = 60.0
     refresh_margin_seconds: float = 300.0
     operation_timeout_seconds: float = 600.0
+    uncertain_lookup_delay_seconds: float = 3.0
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:

@@ -105,18 +105,37 @@ async def test_offer_creation_budget_keeps_under_the_per_seller_limit(emulator: 
     assert sum(clock.sleeps) >= 60  # 4 creations at under 2 a minute
 
 
-async def test_a_5xx_on_creation_looks_up_before_posting_again(emulator: Emulator) -> None:
+async def test_a_5xx_on_creation_is_never_re_posted_in_the_same_call(emulator: Emulator) -> None:
+    from .conftest import offer_body
+
+    await emulator.faults(error_rate_5xx=1.0)
+    clock = emulator.fake_clock()
+    client = await emulator.client(clock=clock, max_attempts=10, uncertain_lookup_delay_seconds=3.0)
+    with pytest.raises(RetryLater, match="not re-sent now"):
+        await client.create_offer(offer_body(external={"id": "SKU-5XX"}))
+    stats = emulator.state.stats
+    assert stats.by_route["POST /sale/product-offers"] == 1
+    assert stats.by_route["GET /sale/offers"] == 10  # the look-up (its own retries) came before giving up
+    assert clock.sleeps[0] == 3.0
+    assert await emulator.offers() == []
+
+
+async def test_a_5xx_on_creation_with_nothing_listed_is_retried_later_not_re_posted(emulator: Emulator) -> None:
     from .conftest import offer_body
 
     await emulator.faults(error_rate_5xx=0.5, seed=2)
     client = await emulator.client(max_attempts=10)
-    for n in range(3):
-        await client.create_offer(offer_body(external={"id": f"SKU-{n}"}))
-    offers = await emulator.offers()
-    assert sorted(o["external"]["id"] for o in offers) == ["SKU-0", "SKU-1", "SKU-2"]  # no duplicates
-    stats = emulator.state.stats
-    assert stats.by_route["POST /sale/product-offers"] > 3  # some POSTs failed and were re-sent ...
-    assert stats.by_route["GET /sale/offers"] >= stats.by_route["POST /sale/product-offers"] - 3  # ... after a look-up
+    outcomes = []
+    for n in range(6):
+        try:
+            await client.create_offer(offer_body(external={"id": f"SKU-{n}"}))
+            outcomes.append("created")
+        except RetryLater:
+            outcomes.append("later")
+    assert "later" in outcomes and "created" in outcomes
+    posts = emulator.state.stats.by_route["POST /sale/product-offers"]
+    assert posts == 6  # one POST per call, whatever happened
+    assert len(await emulator.offers()) == outcomes.count("created")
 
 
 async def test_refresh_survives_a_flaky_token_endpoint(emulator: Emulator) -> None:

@@ -53,12 +53,14 @@ async def test_rejected_offer_is_skipped_with_every_reason(emulator: Emulator) -
 
 async def test_creation_after_a_lost_answer_adopts_the_offer_instead_of_duplicating(emulator: Emulator) -> None:
     await emulator.faults(timeout_after_registration=1.0)
-    client = await emulator.client()
+    clock = emulator.fake_clock()
+    client = await emulator.client(clock=clock)
     snapshot = await client.create_offer(offer_body(external={"id": "SKU-LOST"}))
     offers = await emulator.offers()
     assert [o["id"] for o in offers] == [snapshot.offer_id]
     assert snapshot.external_id == "SKU-LOST"
     assert emulator.state.stats.by_route["POST /sale/product-offers"] == 1
+    assert clock.sleeps == [3.0]  # waited before looking it up
 
 
 async def test_creation_needs_an_external_id(emulator: Emulator) -> None:
