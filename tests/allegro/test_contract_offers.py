@@ -137,3 +137,13 @@ async def test_all_offers_pages_through_every_offer(emulator: Emulator) -> None:
 
 async def test_uncertain_outcome_is_a_retry_later(emulator: Emulator) -> None:
     assert issubclass(UncertainOutcome, RetryLater)
+
+
+async def test_another_sellers_offer_is_skipped(emulator: Emulator) -> None:
+    foreign = await emulator.seller_offer(seller_id="999", external={"id": "THEIRS"})
+    client = await emulator.client()
+    with pytest.raises(SkipItem, match="answered 403"):
+        await client.offers.get_offer(foreign)
+    with pytest.raises(SkipItem, match="answered 403"):
+        await client.patch_offer(foreign, {"stock": {"available": 1}})
+    assert await client.offers_by_external_id(["THEIRS"]) == []
