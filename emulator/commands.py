@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from emulator import request_shapes
 from emulator.clock import iso
 from emulator.http import ApiError, error, fail, parse_amount
 from emulator.offers import PUBLISHING, activate, end, set_price, set_stock, status_of, stock_of
@@ -98,6 +99,7 @@ def register(state: EmulatorState, kind: str, command_id: str, body: Json, selle
         if state.faults.command_replay == "409":
             raise fail(409, "COMMAND_ALREADY_REGISTERED", "Command id was already used.")
         return existing, False
+    request_shapes.check(body, request_shapes.COMMAND_SHAPES[kind])
     offer_ids = _offer_ids(body)
     _check_modification(state, kind, body)
     now = state.now()

@@ -9,10 +9,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from emulator import faults, offers, orders, persistence, tokens
+from emulator import faults, offers, orders, persistence, request_shapes, tokens
 from emulator.auth import approve_device
 from emulator.clock import iso
-from emulator.http import parse_amount
+from emulator.http import ApiError, parse_amount
 from emulator.offer_listing import listing_json
 from emulator.orders import Refused, form_json
 from emulator.records import CheckoutForm, Json, Offer
@@ -80,6 +80,10 @@ async def create_offer(request: Request) -> Response:
     if body is None:
         return refuse(422, "a JSON object is required")
     seller = str(body.pop("seller_id", None) or state.config.seller_id)
+    try:
+        request_shapes.check(body, request_shapes.OFFER_SHAPE)
+    except ApiError as exc:
+        return reply({"errors": exc.errors}, 422)
     offer, errors = offers.create(state, seller, body, activate_now=True)
     if offer is None:
         return reply({"errors": errors}, 422)

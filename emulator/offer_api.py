@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from emulator import operations
+from emulator import operations, request_shapes
 from emulator.clock import iso
 from emulator.http import ApiError, api, error, fail, json_response, read_json, seller_of
 from emulator.offer_listing import listing_json
@@ -71,6 +71,7 @@ def _per_seller_limit(state: EmulatorState, seller_id: str, resource: str, limit
 async def create_offer(request: Request) -> Response:
     state = _state(request)
     body = await read_json(request)
+    request_shapes.check(body, request_shapes.OFFER_SHAPE)
     seller_id = seller_of(request)
     _per_seller_limit(state, seller_id, "offer creation", state.faults.offer_creation_limit_per_minute)
     asynchronous = state.faults.async_offer_creation
@@ -117,6 +118,7 @@ async def patch_offer(request: Request) -> Response:
     _per_seller_limit(state, seller_of(request), "offer edit", state.faults.seller_offer_edits_per_minute)
     offer = _offer(request)
     patch = await read_json(request)
+    request_shapes.check(patch, request_shapes.OFFER_SHAPE)
     now = state.now()
     if offer.busy_until > now:
         raise fail(409, "OperationInProgressException", f"A previous edit of offer {offer.id} is still processing.")

@@ -243,3 +243,9 @@ async def test_reports_expire_after_seven_days(seller: SellerApi) -> None:
     await seller.advance(7 * 24 * 3600)
     response = await seller.get(f"/sale/{QUANTITY}/{COMMAND_ID}")
     assert (response.status_code, response.json()["errors"][0]["code"]) == (404, "COMMAND_NOT_FOUND")
+
+
+async def test_a_command_of_the_wrong_json_shape_is_a_bad_request(seller: SellerApi) -> None:
+    response = await seller.command(PUBLICATION, COMMAND_ID, {"publication": "END", "offerCriteria": []})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "publication"

@@ -302,3 +302,20 @@ async def test_offer_reads_per_seller_are_limited_per_minute(seller: SellerApi) 
     assert (await seller.get(f"/sale/product-offers/{offer['id']}")).status_code == 429
     parts = await seller.get(f"/sale/product-offers/{offer['id']}/parts", params={"include": "stock"})
     assert parts.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("category", "257931", "category"),
+        ("images", [1], "images[0]"),
+        ("parameters", {"id": "11323"}, "parameters"),
+        ("sellingMode", {"price": "19.99"}, "sellingMode.price"),
+    ],
+)
+async def test_a_field_of_the_wrong_json_type_is_a_bad_request(
+    seller: SellerApi, field: str, value: object, path: str
+) -> None:
+    response = await seller.post("/sale/product-offers", offer_body(**{field: value}))
+    assert response.status_code == 400
+    assert [(error["code"], error["path"]) for error in response.json()["errors"]] == [("JsonMappingException", path)]
