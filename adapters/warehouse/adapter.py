@@ -26,10 +26,10 @@ class SqlWarehouse:
     def __init__(self, config: WarehouseConfig, *, before_commit: BeforeCommit | None = None) -> None:
         self.config = config
         check_statement(
-            config.decrement_stock, key="decrement_stock", required=("product_id", "quantity"), optional=False
+            config.decrement_stock, key="decrement_stock", required=("product_id", "quantity"), optional=True
         )
         check_statement(
-            config.increment_stock, key="increment_stock", required=("product_id", "quantity"), optional=False
+            config.increment_stock, key="increment_stock", required=("product_id", "quantity"), optional=True
         )
         check_statement(config.offer_linked, key="offer_linked", required=("product_id",), optional=True)
         self._db = Database(config)

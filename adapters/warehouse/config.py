@@ -29,12 +29,14 @@ class WarehouseConfig:
 
     url: str
     products_query: str
-    decrement_stock: str
-    increment_stock: str
+    decrement_stock: str | None = None
+    """Required to apply decrements (orders); without it `apply_stock_changes` refuses with a ConfigError."""
+    increment_stock: str | None = None
+    """Required to apply increments (cancellations)."""
     stock_query: str | None = None
     offer_linked: str | None = None
     applied_table: str | None = DEFAULT_APPLIED_TABLE
-    updated_at_overlap_seconds: int = 300
+    updated_at_overlap_seconds: float = 300
     """Rows with `updated_at > watermark - overlap` are read again: equal timestamps and late commits are not lost."""
     connect_timeout_seconds: float = 10.0
     statement_timeout_seconds: float | None = 60.0
@@ -43,7 +45,7 @@ class WarehouseConfig:
     """How long a stock statement waits for a row or table lock before it fails as retryable."""
 
     def __post_init__(self) -> None:
-        for key in ("url", "products_query", "decrement_stock", "increment_stock"):
+        for key in ("url", "products_query"):
             if not str(getattr(self, key) or "").strip():
                 raise ConfigError(
                     f"[warehouse].{key} is empty; it is required (see the README, 'Connect your warehouse')"

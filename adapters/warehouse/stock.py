@@ -15,7 +15,7 @@ from adapters.warehouse.config import WarehouseConfig
 from adapters.warehouse.connect import IMMEDIATE
 from adapters.warehouse.database import Database
 from adapters.warehouse.failures import Failure, classify, database_message
-from engine.errors import ConfigError
+from engine.errors import ConfigError, SyncError
 from engine.model import StockApplyStatus, StockChange, StockChangeResult
 
 log = logging.getLogger(__name__)
@@ -78,15 +78,20 @@ class StockApplier:
         def exists(connection: Connection) -> bool:
             return bool(connection.dialect.has_table(connection, table.name, schema=table.schema))
 
-        try:
-            created = self._db.with_connection("applied_table", create)
-        except ConfigError as error:
-            if not self._db.with_connection("applied_table", exists):
-                ddl = str(CreateTable(table).compile(dialect=self._db.engine.dialect)).strip()
-                raise ConfigError(
-                    f"{error}. Or create the table yourself (allegro-sync only needs INSERT on it): {ddl}"
-                ) from error
-            created = False  # another process created it at the same moment
+        if self._db.with_connection("applied_table", exists):
+            created = False
+        else:
+            try:
+                created = self._db.with_connection("applied_table", create)
+            except SyncError as error:
+                if not self._db.with_connection("applied_table", exists):
+                    if isinstance(error, ConfigError):
+                        ddl = str(CreateTable(table).compile(dialect=self._db.engine.dialect)).strip()
+                        raise ConfigError(
+                            f"{error}. Or create the table yourself (allegro-sync only needs INSERT on it): {ddl}"
+                        ) from error
+                    raise
+                created = False  # another process created it at the same moment
         if created:
             log.info("warehouse %s: created table %s for applied stock-change keys", self._db.display, table.fullname)
         else:
@@ -108,6 +113,12 @@ class StockApplier:
             )
         if not changes:
             return []
+        for needed in sorted({self._key_of(change) for change in changes if change.delta != 0}):
+            if not (getattr(self._config, needed) or "").strip():
+                raise ConfigError(
+                    f"[warehouse].{needed} is not set, so allegro-sync cannot change warehouse stock; set it to an "
+                    "UPDATE using :product_id and :quantity, or turn order handling off ([flows].orders = false)"
+                )
         if not self._ready:
             self.ensure_applied_table()
         try:
@@ -169,7 +180,7 @@ class StockApplier:
             )
         if change.delta != 0:
             key = self._key_of(change)
-            sql = self._config.decrement_stock if change.delta < 0 else self._config.increment_stock
+            sql = (self._config.decrement_stock if change.delta < 0 else self._config.increment_stock) or ""
             try:
                 result = connection.execute(
                     self._db.statement(sql), {"product_id": change.product_id, "quantity": abs(change.delta)}

@@ -72,25 +72,28 @@ def highest(values: Iterable[Any], previous: str | None) -> str | None:
     return encode(best)
 
 
-def since_condition(dialect_name: str, column: str, watermark: str, overlap_seconds: int) -> tuple[str, dict[str, Any]]:
+def since_condition(
+    dialect_name: str, column: str, watermark: str, overlap_seconds: float
+) -> tuple[str, dict[str, Any]]:
     """The WHERE condition (on the already-quoted `column`) for rows changed since `watermark` minus the overlap."""
     value = decode(watermark)
+    whole = math.ceil(overlap_seconds)
     if isinstance(value, datetime):
         return f"{column} > :since", {"since": value - timedelta(seconds=overlap_seconds)}
     if isinstance(value, date):
         days = max(1, math.ceil(overlap_seconds / 86400))
         return f"{column} >= :since", {"since": value - timedelta(days=days)}
     if isinstance(value, int | Decimal):
-        return f"{column} > :since", {"since": value - overlap_seconds}
+        return f"{column} > :since", {"since": value - whole}
     text = str(value)
     if _DATE_LIKE.match(text):
         if dialect_name == "sqlite":
-            shifted = f"datetime(:since, '-{int(overlap_seconds)} seconds')"
+            shifted = f"datetime(:since, '-{whole} seconds')"
             if "T" in text:
                 shifted = f"replace({shifted}, ' ', 'T')"
             return f"{column} > COALESCE({shifted}, :since)", {"since": text}
         if dialect_name in ("mysql", "mariadb"):
-            shifted = f"CAST(:since AS DATETIME(6)) - INTERVAL {int(overlap_seconds)} SECOND"
+            shifted = f"CAST(:since AS DATETIME(6)) - INTERVAL {whole} SECOND"
             return f"{column} > COALESCE({shifted}, :since)", {"since": text}
     # Text we cannot do arithmetic on: at least re-read the rows carrying the watermark itself.
     return f"{column} >= :since", {"since": text}

@@ -276,3 +276,42 @@ def test_without_offer_linked_write_back_is_a_no_op(make_warehouse: Any, sample:
     make_warehouse(offer_linked=None).write_offer_links(
         [OfferLink(product_id="3", offer_id="1", status="ENDED", problem=None)]
     )
+
+
+def test_a_locked_row_fails_retryably_and_the_other_changes_still_apply(
+    make_warehouse: Any, sample: Any, admin: Engine, warehouse_url: str
+) -> None:
+    warehouse = make_warehouse(lock_timeout_seconds=1)
+    warehouse.ensure_applied_table()
+    changes = [StockChange(key="locked", product_id="1", delta=-1), StockChange(key="free", product_id="2", delta=-1)]
+    with admin.connect() as holder:
+        if admin.dialect.name == "sqlite":
+            holder.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite locks the whole file
+        else:
+            holder.begin()
+            holder.execute(text("SELECT ilosc FROM stany_magazynowe WHERE towar_id = 1 FOR UPDATE"))
+        results = warehouse.apply_stock_changes(changes)
+        holder.rollback()
+    locked, free = results
+    assert (locked.status, locked.retryable) == (FAILED, True)
+    assert locked.error is not None and "it will be retried" in locked.error
+    if dialect_of(warehouse_url) == "sqlite":
+        assert (free.status, free.retryable) == (FAILED, True)
+        assert stock_of(admin, 2) == 10
+    else:
+        assert free.status == APPLIED
+        assert stock_of(admin, 2) == 9
+    assert stock_of(admin, 1) == 10
+    assert [r.status for r in warehouse.apply_stock_changes(changes)] == [
+        APPLIED,
+        ALREADY if free.status == APPLIED else APPLIED,
+    ]
+    assert (stock_of(admin, 1), stock_of(admin, 2)) == (9, 9)
+
+
+def test_a_missing_stock_statement_refuses_instead_of_guessing(make_warehouse: Any, sample: Any, admin: Engine) -> None:
+    warehouse = make_warehouse(increment_stock=None)
+    assert warehouse.apply_stock_changes([StockChange(key="d", product_id="1", delta=-1)])[0].status == APPLIED
+    with pytest.raises(ConfigError, match=r"\[warehouse\]\.increment_stock is not set"):
+        warehouse.apply_stock_changes([StockChange(key="i", product_id="1", delta=1)])
+    assert stock_of(admin, 1) == 9
