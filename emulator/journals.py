@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable, Sequence
 
 from emulator.clock import iso
@@ -84,12 +85,12 @@ def read_offer_events(
     if start is None:
         return None
     horizon = state.now() - OFFER_RETENTION_SECONDS
-    page = [
+    wanted = (
         event
-        for event in events[start:]
+        for event in itertools.islice(events, start, None)
         if event.seller_id == seller_id and event.occurred_at >= horizon and (not types or event.type in types)
-    ][:limit]
-    return [offer_event_json(event) for event in page]
+    )
+    return [offer_event_json(event) for event in itertools.islice(wanted, limit)]
 
 
 def emit_order_event(
@@ -147,14 +148,15 @@ def read_order_events(
     if start is None:
         return None
     horizon = state.now() - ORDER_RETENTION_SECONDS
-    page = [
+    wanted = (
         event
-        for event in events[start:]
+        for event in itertools.islice(events, start, None)
         if event.seller_id == seller_id
         and not event.dropped
         and event.occurred_at >= horizon
         and (not types or event.type in types)
-    ][:limit]
+    )
+    page = list(itertools.islice(wanted, limit))
     faults = state.faults
     for event in page:
         if not event.duplicated and state.chance(faults.duplicate_order_events):

@@ -170,8 +170,8 @@ async def list_offers(request: Request) -> Response:
         or offset + limit > 10_000_000
     ):
         raise fail(400, "IllegalArgumentException", "limit must be 1..1000 and offset 0..9999999", path="limit")
-    external_ids = params.getlist("external.id")
-    if len(external_ids) > 100 or any(len(value) > 100 for value in external_ids):
+    external_ids = set(params.getlist("external.id"))
+    if len(params.getlist("external.id")) > 100 or any(len(value) > 100 for value in external_ids):
         raise fail(
             400,
             "IllegalArgumentException",
