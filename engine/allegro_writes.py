@@ -14,6 +14,7 @@ from engine import events as ev
 from engine import outcomes
 from engine.context import Context
 from engine.errors import RetryLater, SkipItem
+from engine.failpoints import failpoint
 from engine.ingest import record_reads
 from engine.model import OfferSnapshot
 from engine.ports import CommandRecord
@@ -21,6 +22,7 @@ from engine.ports import CommandRecord
 
 def _fresh(ctx: Context, commands: list[CommandRecord], batch: str | None = None) -> list[CommandRecord]:
     ctx.ledger.mark_sent([c.id for c in commands], batch=batch)
+    failpoint("before_http_write")
     return [ctx.ledger.command(c.id) or c for c in commands]
 
 
@@ -62,6 +64,7 @@ async def _create(ctx: Context, command: CommandRecord, adopted: OfferSnapshot |
                 if product is not None:
                     body["productSet"] = [{"product": {"id": product.product_id}}]
             snapshot = await ctx.allegro.create_offer(body)
+            failpoint("after_http_write")
         else:
             snapshot = adopted
     except RetryLater as exc:
@@ -106,6 +109,7 @@ async def _patch(ctx: Context, command: CommandRecord) -> None:
     offer_id = command.payload["offer_id"]
     try:
         snapshot = await _patch_once(ctx, command, purpose, offer_id, body)
+        failpoint("after_http_write")
     except RetryLater as exc:
         outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds)
         return

@@ -14,6 +14,7 @@ from engine import outcomes
 from engine.commands import command_id
 from engine.context import Context
 from engine.errors import RetryLater
+from engine.failpoints import failpoint
 from engine.model import CommandReport, TaskStatus
 from engine.ports import CommandRecord
 
@@ -35,6 +36,8 @@ async def send_batches(ctx: Context, kind: str, commands: list[CommandRecord]) -
     for members in chunks:
         batch = command_id(f"{kind}_batch", ",".join(sorted(c.id for c in members)), "")
         ctx.ledger.mark_sent([c.id for c in members], batch=batch)
+    if chunks:
+        failpoint("before_http_write")
     await asyncio.gather(*(_put(ctx, kind, [ctx.ledger.command(c.id) or c for c in m]) for m in chunks))
 
 
@@ -44,8 +47,11 @@ async def _put(ctx: Context, kind: str, members: list[CommandRecord]) -> Command
     offers = [c.payload["offer_id"] for c in members]
     try:
         if kind == "quantity":
-            return await ctx.allegro.change_quantity(batch, offers, int(members[0].payload["delta"]))
-        return await ctx.allegro.change_price(batch, offers, Decimal(members[0].payload["price"]))
+            report = await ctx.allegro.change_quantity(batch, offers, int(members[0].payload["delta"]))
+        else:
+            report = await ctx.allegro.change_price(batch, offers, Decimal(members[0].payload["price"]))
+        failpoint("after_http_write")
+        return report
     except RetryLater as exc:
         for command in members:
             if command.attempts >= ctx.options.max_attempts:

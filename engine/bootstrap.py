@@ -14,6 +14,7 @@ from adapters.allegro.tokens import TokenStore
 from adapters.ledger import open_ledger
 from adapters.warehouse import SqlWarehouse, WarehouseConfig
 from engine.context import Context, CycleOptions
+from engine.failpoints import failpoint
 from engine.policy import Flows, OfferDefaults, ParameterRule, Policy
 from engine.settings import Settings
 
@@ -122,7 +123,7 @@ async def open_context(
     """Connect the ledger, the warehouse and Allegro; close them all on the way out."""
     clock = SystemClock()
     ledger = open_ledger(settings.engine.state_url.reveal())
-    warehouse = SqlWarehouse(warehouse_config(settings))
+    warehouse = SqlWarehouse(warehouse_config(settings), before_commit=lambda _: failpoint("inside_warehouse_tx"))
     allegro = AllegroClient(allegro_config(settings), TokenStore(settings.allegro.token_file), transport=transport)
     try:
         warehouse.start()

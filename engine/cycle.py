@@ -28,6 +28,7 @@ from engine.context import Context
 from engine.dispatch import Progress, dispatch
 from engine.errors import Resync, RetryLater, SkipItem, StopEngine
 from engine.events import CategoryObserved, PolicyChanged, encode
+from engine.failpoints import failpoint
 from engine.fold import fold, state_of
 
 FOLLOW_UP_ROUNDS = 4
@@ -118,6 +119,7 @@ async def _step(report: CycleReport, name: str, step: Callable[[], Awaitable[int
     except (RetryLater, SkipItem) as exc:
         report.errors.append(f"{name}: {exc}")
         return
+    failpoint(f"after_ingest_{name}")
     _reduce(ctx, report, name, appended)
 
 

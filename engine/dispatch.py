@@ -16,6 +16,7 @@ from engine.allegro_writes import send_creates, send_patches, send_verifications
 from engine.batches import poll_batches, send_batches
 from engine.context import Context
 from engine.errors import RetryLater, SkipItem
+from engine.failpoints import failpoint
 from engine.model import OfferLink, StockApplyStatus, StockChange
 from engine.ports import CommandRecord
 
@@ -49,6 +50,7 @@ def _warehouse_changes(ctx: Context, commands: list[CommandRecord]) -> None:
         return
     ctx.ledger.mark_sent([c.id for c in commands], batch=None)
     commands = [ctx.ledger.command(c.id) or c for c in commands]
+    failpoint("before_http_write")
     changes = [
         StockChange(key=c.payload["key"], product_id=c.payload["product_id"], delta=c.payload["delta"])
         for c in commands

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from engine.commands import ChangePrice, Command, EndOffer
 from engine.context import Context
 from engine.events import decode
+from engine.failpoints import failpoint
 from engine.ports import CommandRecord, ProjectionChanges
 from engine.reducer import reduce
 from engine.state import State, from_rows, to_rows
@@ -66,6 +67,7 @@ def fold(ctx: Context, *, persist: bool = True) -> FoldResult:
             folded_seq=last, changes=ProjectionChanges(upserts=upserts, deletes=deletes), commands=records
         )
         state.dirty.clear()
+        failpoint("after_reduce")
     ctx.folded = last
     return result
 

@@ -10,10 +10,12 @@ from datetime import timedelta
 
 from engine import events as ev
 from engine.context import Context
+from engine.failpoints import failpoint
 from engine.ports import CommandRecord
 
 
 def done(ctx: Context, command: CommandRecord, *events: ev.Event) -> None:
+    failpoint("before_outcome_recorded")
     ctx.ledger.record_outcome(
         command.id,
         status="done",
