@@ -7,7 +7,12 @@ import signal
 import subprocess
 import sys
 
-SCRIPT = "from engine.failpoints import failpoint\nfor name in ('after_ingest_warehouse', 'after_reduce', 'after_reduce'):\n    failpoint(name)\n    print(name, flush=True)\n"
+SCRIPT = """
+from engine.failpoints import failpoint
+for name in ("after_ingest_warehouse", "after_reduce", "after_reduce"):
+    failpoint(name)
+    print(name, flush=True)
+"""
 
 
 def _run(spec: str | None) -> subprocess.CompletedProcess[str]:
