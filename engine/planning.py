@@ -34,6 +34,15 @@ def is_listed(product: ProductState) -> bool:
     return product.row is not None and product.row.list and not product.removed
 
 
+def plan_products(state: State, product_ids: set[str] | list[str], cause: int) -> list[Command]:
+    commands: list[Command] = []
+    for pid in sorted(product_ids):
+        product = state.products.get(pid)
+        if product is not None:
+            commands += plan_product(state, product, cause)
+    return commands
+
+
 def plan_product(state: State, product: ProductState, cause: int) -> list[Command]:
     policy = state.policy
     listed = is_listed(product)

@@ -113,6 +113,21 @@ class State:
     def touch(self, kind: str, key: str) -> None:
         self.dirty.add((kind, key))
 
+    def ensure_product(self, product_id: str, external_id: str | None = None) -> ProductState:
+        """The product's record, created on first sight; a changed external id is re-indexed."""
+        product = self.products.get(product_id)
+        if product is None:
+            product = self.products[product_id] = ProductState(
+                product_id=product_id, external_id=external_id or product_id
+            )
+            self.by_external[product.external_id] = product_id
+        elif external_id is not None and external_id != product.external_id:
+            self.by_external.pop(product.external_id, None)
+            product.external_id = external_id
+            self.by_external[external_id] = product_id
+        self.touch("product", product_id)
+        return product
+
     def product_for(self, external_id: str | None, offer_id: str | None) -> ProductState | None:
         if external_id is not None and external_id in self.by_external:
             return self.products[self.by_external[external_id]]

@@ -15,6 +15,7 @@ CORE = (
     "events",
     "listing",
     "model",
+    "offer_rules",
     "orders",
     "planning",
     "policy",
