@@ -281,7 +281,7 @@ def test_without_offer_linked_write_back_is_a_no_op(make_warehouse: Any, sample:
 def test_a_locked_row_fails_retryably_and_the_other_changes_still_apply(
     make_warehouse: Any, sample: Any, admin: Engine, warehouse_url: str
 ) -> None:
-    warehouse = make_warehouse(lock_timeout_seconds=1)
+    warehouse = make_warehouse(lock_timeout_seconds=0.5)
     warehouse.ensure_applied_table()
     changes = [StockChange(key="locked", product_id="1", delta=-1), StockChange(key="free", product_id="2", delta=-1)]
     with admin.connect() as holder:
