@@ -7,18 +7,22 @@ re-sends the same id and body and Allegro never executes it twice. Task results 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
 
 from engine import events as ev
 from engine import outcomes
 from engine.commands import command_id
 from engine.context import Context
-from engine.errors import RetryLater
+from engine.errors import RetryLater, SkipItem
 from engine.failpoints import failpoint
 from engine.model import CommandReport, TaskStatus
 from engine.ports import CommandRecord
 
 MAX_OFFERS = 1000
+RESEND_WINDOW = timedelta(hours=24)
+"""A batch Allegro does not know is re-sent only this long: its report expires after 7 days, and a re-sent
+expired id might execute again (stock-sync.md 6.5). After that the offers are read instead."""
 KIND_OF = {"quantity": "change_quantity", "price": "change_price"}
 
 
@@ -81,6 +85,13 @@ async def _await_batch(ctx: Context, kind: str, members: list[CommandRecord]) ->
         try:
             report = await ctx.allegro.command_report(kind, batch)
         except RetryLater:
+            report = None
+        except SkipItem:
+            # Allegro does not know the batch: the PUT never arrived (a crash, a lost request). Re-sending the
+            # same id and body is safe while a report could not have expired yet; later, read the offers.
+            if _sent_long_ago(ctx, members):
+                _record(ctx, kind, members, CommandReport(command_id=batch, completed=True, tasks=()))
+                return
             report = await _put(ctx, kind, members)
         if report is not None and report.completed:
             _record(ctx, kind, members, report)
@@ -89,6 +100,11 @@ async def _await_batch(ctx: Context, kind: str, members: list[CommandRecord]) ->
             return
         await asyncio.sleep(pause)
         pause = min(pause * 2, 2.0)
+
+
+def _sent_long_ago(ctx: Context, members: list[CommandRecord]) -> bool:
+    times = [t for c in members if (t := c.updated_at or c.created_at) is not None]
+    return bool(times) and ctx.clock.now() - min(times) > RESEND_WINDOW
 
 
 def _record(ctx: Context, kind: str, members: list[CommandRecord], report: CommandReport) -> None:

@@ -26,6 +26,9 @@ Progress = Callable[[int], None]
 async def dispatch(ctx: Context, *, progress: Progress | None = None) -> Counter[str]:
     """Send every due command; returns how many of each kind were attempted."""
     due = ctx.ledger.due_commands(ctx.clock.now())
+    # A command left `sent` without a batch was cut off mid-dispatch (the process died): every kind is safe to
+    # send again (creation looks the external id up first, stock changes are keyed, restocks read first).
+    due += [c for c in ctx.ledger.commands(statuses=["sent"]) if c.batch is None]
     by_kind: dict[str, list[CommandRecord]] = {}
     for command in due:
         by_kind.setdefault(command.kind, []).append(command)
