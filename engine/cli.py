@@ -252,45 +252,23 @@ def cursors_reset(
 
 
 def collect_status(settings: Settings, ledger: Ledger, now: datetime) -> dict[str, Any]:
-    """The health summary `status` prints: ledger head and fold, cursors, the outbox by status."""
-    url = settings.engine.state_url
-    path = sqlite_path(url.reveal())
-    folded_seq, _ = ledger.load_projection()
-    head_seq = ledger.last_seq()
-    counts_of = getattr(ledger, "command_counts", None)
-    counts: dict[str, int] = counts_of() if callable(counts_of) else {}
-    if not callable(counts_of):
-        for record in ledger.commands():
-            counts[record.status] = counts.get(record.status, 0) + 1
-    return {
-        "config": str(settings.config_path),
-        "environment": settings.allegro.environment,
-        "state_url": str(url),
-        "state_file": str(path) if path else None,
-        "ledger": {"head_seq": head_seq, "folded_seq": folded_seq, "unfolded": head_seq - folded_seq},
-        "cursors": cursor_rows(ledger, now),
-        "commands": {s: counts.get(s, 0) for s in COMMAND_STATUSES},
-    }
+    """The health summary `status` prints (engine.status.collect; schema engine.status.SCHEMA)."""
+    from engine.status import collect
+
+    return collect(settings, ledger, now)
 
 
 def status_text(status: dict[str, Any]) -> str:
-    ledger, commands = status["ledger"], status["commands"]
-    lines = [
-        f"config       {status['config']} ({status['environment']})",
-        f"ledger       {status['state_url']}: head seq {ledger['head_seq']}, folded {ledger['folded_seq']}",
-        "commands     " + ", ".join(f"{k} {v}" for k, v in commands.items()),
-    ]
-    for row in status["cursors"]:
-        position = row["position"] or "(beginning)"
-        lines.append(f"cursor       {row['name']}: {position}, moved {age_text(row['age_seconds'])} ago")
-    return "\n".join(lines)
+    from engine.status import text
+
+    return text(status)
 
 
 @command(app, "status")
 def status(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False
 ) -> None:
-    """Show the ledger, the cursors and the outbox."""
+    """Account, cursors, last cycles, the outbox, listing problems, holds, drift (--json for monitoring)."""
     settings = state_of(ctx).settings()
     with open_state(settings) as ledger:
         result = collect_status(settings, ledger, datetime.now(UTC))

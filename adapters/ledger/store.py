@@ -98,6 +98,22 @@ class SqlLedger:
         with self._transaction() as connection:
             return int(connection.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one())
 
+    def count_events(self, stream: str, key_prefix: str, recorded_from: datetime, recorded_until: datetime) -> int:
+        """Events of `stream` whose source_key starts with `key_prefix`, recorded in [from, until] (for `status`).
+
+        The prefix is a range on (stream, source_key), so the unique index answers it without a scan.
+        """
+        upper = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
+        query = select(func.count()).where(
+            events.c.stream == stream,
+            events.c.source_key >= key_prefix,
+            events.c.source_key < upper,
+            events.c.recorded_at >= utc(recorded_from),
+            events.c.recorded_at <= utc(recorded_until),
+        )
+        with self._transaction() as connection:
+            return int(connection.execute(query).scalar_one())
+
     # -------------------------------------------------------------------------------------------- cursors
 
     def cursor(self, name: str) -> str | None:
