@@ -122,7 +122,8 @@ def _relax_nullable(node: Any) -> None:
 @functools.cache
 def _registry() -> Registry[Any]:
     resource: Resource[Any] = DRAFT4.create_resource(load_spec())
-    return Registry().with_resource(SPEC_URI, resource)
+    registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+    return registry
 
 
 @functools.cache

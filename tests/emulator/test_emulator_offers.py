@@ -319,3 +319,9 @@ async def test_a_field_of_the_wrong_json_type_is_a_bad_request(
     response = await seller.post("/sale/product-offers", offer_body(**{field: value}))
     assert response.status_code == 400
     assert [(error["code"], error["path"]) for error in response.json()["errors"]] == [("JsonMappingException", path)]
+
+
+async def test_offer_list_refuses_offset_plus_limit_beyond_ten_million(seller: SellerApi) -> None:
+    response = await seller.get("/sale/offers", params={"offset": 9_999_999, "limit": 2})
+    assert response.status_code == 400
+    assert (await seller.get("/sale/offers", params={"offset": 9_999_999, "limit": 1})).status_code == 200
