@@ -191,16 +191,20 @@ def cursor_rows(ledger: Ledger, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def reset_cursor(ledger: Ledger, name: str, to: str, *, reason: str, now: datetime) -> dict[str, Any]:
-    """Move cursor `name` to `to` (`beginning` or a position) as an `operator` CursorReset event."""
-    from engine.events import CursorReset, encode
-
-    current = {c.name: c.position for c in ledger.cursors()}
+def check_cursor_name(name: str, current: dict[str, str | None]) -> None:
     valid = sorted(set(current) | set(KNOWN_CURSORS))
     if name not in valid:
         close = difflib.get_close_matches(name, valid, n=1)
         hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(valid)}"
         raise UsageError(f"cursor {name}: unknown; {hint}")
+
+
+def reset_cursor(ledger: Ledger, name: str, to: str, *, reason: str, now: datetime) -> dict[str, Any]:
+    """Move cursor `name` to `to` (`beginning` or a position) as an `operator` CursorReset event."""
+    from engine.events import CursorReset, encode
+
+    current = {c.name: c.position for c in ledger.cursors()}
+    check_cursor_name(name, current)
     if to == "latest":
         raise UsageError("--to latest: resolve it against Allegro first (engine.cursors.resolve_latest)")
     target = None if to == "beginning" else to
@@ -225,24 +229,83 @@ def cursors_list(ctx: typer.Context) -> None:
     Console(width=120).print(table if rows else "no cursors yet (the first cycle creates them)")
 
 
+SWEEP_WINDOW_DAYS = 10  # engine.context.CycleOptions.sweep_window_days
+
+
+def reset_consequences(name: str, current: str | None, target: str | None, settings: Settings) -> list[str]:
+    """What moving cursor `name` from `current` to `target` means: what is read again and what is skipped."""
+    old, new = current or "(beginning)", target or "(beginning)"
+    head = f"{name} from {old} to {new}"
+    reconcile = f"the next reconciliation (every {settings.engine.reconcile_hours:g} h) reads every offer"
+    if name == "allegro.orders":
+        if target is None:
+            return [
+                f"{head}: the whole order journal (60 days) is read again;",
+                "events already in the ledger are recognised by their id and skipped, and order lines are",
+                "decided from their state, so nothing is decremented twice.",
+            ]
+        return [
+            f"{head}: order events between them will NOT be read (if {new} is ahead of {old});",
+            f"the checkout-form sweep covers orders bought in the last {SWEEP_WINDOW_DAYS} days;",
+            "older orders missed this way need `allegro-sync sync --since DATE`.",
+            f"If {new} is behind {old}, the events in between are read again and recognised as duplicates.",
+        ]
+    if name == "allegro.offers":
+        if target is None:
+            return [
+                f"{head}: the offer journal (24 hours) is read again; known events are skipped,",
+                "changed offers are read back once.",
+            ]
+        return [
+            f"{head}: offer events between them will NOT be read (if {new} is ahead of {old});",
+            f"{reconcile}, which catches any change missed that way.",
+        ]
+    if name == "warehouse.products":
+        return [
+            f"{head}: every product row is read and compared again on the next cycle;",
+            "rows that match the projection add nothing to the ledger.",
+        ]
+    return [f"{head}: the engine uses the new position on its next cycle."]
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 @command(cursors_app, "reset")
 def cursors_reset(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="allegro.orders, allegro.offers or warehouse.products")],
     to: Annotated[str, typer.Option("--to", help="latest, beginning or an explicit POSITION")],
     reason: Annotated[str, typer.Option("--reason", help="Why; kept in the ledger.")] = "",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Move a cursor; recorded as an operator event (who, from, to, why)."""
+    """Move a cursor after saying what will be re-read or skipped; recorded as an operator event (who, from, to, why).
+
+    Asks for confirmation on a terminal; without a terminal, `--yes` is required.
+    """
     who = f"{getpass.getuser()}@{socket.gethostname()}"
     from engine.lock import acquire_cycle_lock
 
     settings = state_of(ctx).settings()
+    with open_state(settings) as ledger:
+        current = {c.name: c.position for c in ledger.cursors()}
+    check_cursor_name(name, current)  # before asking Allegro where `latest` is
     if to == "latest":
         import asyncio
 
         from engine.cursors import resolve_latest
 
         to = asyncio.run(resolve_latest(settings, name)) or "beginning"
+    target = None if to == "beginning" else to
+    for line in reset_consequences(name, current.get(name), target, settings):
+        typer.echo(line)
+    if not yes:
+        if not stdin_is_terminal():
+            raise UsageError(f"cursors reset {name}: not confirmed; run it in a terminal or pass --yes")
+        if not typer.confirm("Move the cursor?", default=False):
+            typer.echo("nothing changed")
+            raise typer.Exit(EXIT_ERROR)
     with acquire_cycle_lock(settings.engine.state_url.reveal(), LOCK_WAIT_SECONDS), open_state(settings) as ledger:
         done = reset_cursor(ledger, name, to, reason=f"{who}: {reason or 'no reason given'}", now=datetime.now(UTC))
     typer.echo(f"cursor {name} moved from {done['from'] or '(beginning)'} to {done['to'] or '(beginning)'}")

@@ -7,6 +7,7 @@ expect) are not recorded either.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ import orjson
 from engine import events as ev
 from engine.codec import format_time
 from engine.context import Context
+from engine.errors import Resync
 from engine.fold import state_of
 from engine.model import KnownProduct, OfferSnapshot
 from engine.state import State
@@ -22,6 +24,19 @@ ORDERS_CURSOR = "allegro.orders"
 OFFERS_CURSOR = "allegro.offers"
 WAREHOUSE_CURSOR = "warehouse.products"
 READ_AFTER = frozenset({"OFFER_STOCK_CHANGED", "OFFER_PRICE_CHANGED", "OFFER_ACTIVATED"})
+RETENTION = {ORDERS_CURSOR: timedelta(days=60), OFFERS_CURSOR: timedelta(hours=24)}
+"""How long Allegro keeps each journal; a cursor that has not moved for longer may point past it."""
+RETENTION_MARGIN = 0.95
+
+
+def check_retention(ctx: Context, name: str) -> None:
+    """Allegro may answer a cursor older than its journal's retention with the oldest events it still keeps,
+    silently skipping the rest: treat a cursor that has not moved for that long as lost."""
+    for cursor in ctx.ledger.cursors():
+        if cursor.name == name and cursor.position is not None:
+            age = ctx.clock.now() - cursor.updated_at
+            if age > RETENTION[name] * RETENTION_MARGIN:
+                raise Resync(f"cursor {name} has not moved for {age}; the journal keeps events only {RETENTION[name]}")
 
 
 async def orders_journal(ctx: Context) -> int:
@@ -32,6 +47,7 @@ async def orders_journal(ctx: Context) -> int:
         start = await ctx.allegro.order_journal_start()
         ledger.append([], cursor=(ORDERS_CURSOR, start))
         known[ORDERS_CURSOR] = start
+    check_retention(ctx, ORDERS_CURSOR)
     position, appended = known[ORDERS_CURSOR], 0
     ctx.last_orders_read = None
     while True:
@@ -64,6 +80,7 @@ async def offers_journal(ctx: Context) -> int:
     ledger = ctx.ledger
     known = {c.name: c.position for c in ledger.cursors()}
     first_start = OFFERS_CURSOR not in known
+    check_retention(ctx, OFFERS_CURSOR)
     position, appended = known.get(OFFERS_CURSOR), 0
     to_read: set[str] = set()
     state = state_of(ctx)

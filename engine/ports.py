@@ -6,7 +6,7 @@ adapters under `adapters/`. Adapters raise only the classes of `engine.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -76,7 +76,7 @@ class Allegro(Protocol):
         """Every offer whose `external.id` is one of these (batched 100 per request)."""
         ...
 
-    def all_offers(self) -> AsyncIteratorOfOffers:
+    def all_offers(self) -> AsyncIterator[OfferSnapshot]:
         """Every offer of the seller, paged (for reconciliation)."""
         ...
 
@@ -106,12 +106,6 @@ class Allegro(Protocol):
     async def category_parameters(self, category_id: str) -> list[CategoryParameter]: ...
 
     async def product_by_gtin(self, ean: str) -> CatalogueProduct | None: ...
-
-
-class AsyncIteratorOfOffers(Protocol):
-    def __aiter__(self) -> AsyncIteratorOfOffers: ...
-
-    async def __anext__(self) -> OfferSnapshot: ...
 
 
 # ---------------------------------------------------------------------------------------------- ledger

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -18,7 +18,7 @@ from adapters.allegro.commands import Commands
 from adapters.allegro.http import make_http_client
 from adapters.allegro.journals import Journals
 from adapters.allegro.oauth import OAuth
-from adapters.allegro.offers import OfferIterator, Offers
+from adapters.allegro.offers import Offers
 from adapters.allegro.orders import Orders
 from adapters.allegro.settings import AllegroConfig
 from adapters.allegro.tokens import TokenStore
@@ -108,7 +108,7 @@ class AllegroClient:
     async def offers_by_external_id(self, external_ids: Sequence[str]) -> list[OfferSnapshot]:
         return await self.offers.offers_by_external_id(external_ids)
 
-    def all_offers(self) -> OfferIterator:
+    def all_offers(self) -> AsyncIterator[OfferSnapshot]:
         return self.offers.all_offers()
 
     async def create_offer(self, body: Mapping[str, Any]) -> OfferSnapshot:

@@ -24,24 +24,6 @@ def _chunks(values: Sequence[str], size: int) -> list[list[str]]:
     return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
-class OfferIterator:
-    """Adapts an async generator to the port's `AsyncIteratorOfOffers` (whose `__anext__` is a coroutine)."""
-
-    def __init__(self, source: AsyncIterator[OfferSnapshot]) -> None:
-        self._source = source
-
-    def __aiter__(self) -> OfferIterator:
-        return self
-
-    async def __anext__(self) -> OfferSnapshot:
-        return await anext(self._source)
-
-    async def aclose(self) -> None:
-        closer = getattr(self._source, "aclose", None)
-        if closer is not None:
-            await closer()
-
-
 class OfferReads:
     """Reading offers: one in full, stock/price of many, look-ups by external id, the whole list."""
 
@@ -140,9 +122,9 @@ class OfferReads:
     async def _collect(self, params: list[tuple[str, str]]) -> list[OfferSnapshot]:
         return [snapshot async for snapshot in self._list(params)]
 
-    def all_offers(self) -> OfferIterator:
+    def all_offers(self) -> AsyncIterator[OfferSnapshot]:
         """Every offer of the seller, 1000 per request (ids already yielded are not repeated)."""
-        return OfferIterator(self._list([]))
+        return self._list([])
 
     async def _list(self, filters: list[tuple[str, str]]) -> AsyncIterator[OfferSnapshot]:
         endpoint = "GET /sale/offers"

@@ -11,12 +11,12 @@ import httpx
 from adapters.allegro import answers, readers
 from adapters.allegro.caller import Call
 from adapters.allegro.errors import MalformedAnswer, UncertainOutcome, describe, malformed
-from adapters.allegro.offer_reads import ON_OFFER, OfferIterator, OfferReads
+from adapters.allegro.offer_reads import ON_OFFER, OfferReads
 from adapters.allegro.operations import wait_for_operation
 from engine.errors import RetryLater
 from engine.model import OfferSnapshot, OfferStatus
 
-__all__ = ["OfferIterator", "Offers"]
+__all__ = ["Offers"]
 log = logging.getLogger("allegro_sync.allegro")
 
 
