@@ -88,7 +88,7 @@ def test_operator_lists_sells_and_audits_through_the_cli(config: Path, server: R
     assert [e["what"].split()[0] for e in timeline if e["kind"] == "decided"][:1] == ["create_offer"]
     assert any("BOUGHT" in e["detail"] for e in timeline)
     assert "no commands waiting" in _cli(config, "commands", "list")
-    moved = _cli(config, "cursors", "reset", "allegro.orders", "--to", "latest", "--reason", "test")
+    moved = _cli(config, "cursors", "reset", "allegro.orders", "--to", "latest", "--reason", "test", "--yes")
     assert "moved from" in moved
 
 

@@ -50,7 +50,9 @@ def test_operator_commands_work_on_the_example(tmp_path: Path) -> None:
     assert status.exit_code == 0 and '"head_seq"' in status.output
     verified = runner.invoke(app, [*base, "replay", "--verify"])
     assert verified.exit_code == 0, verified.output
-    reset = runner.invoke(app, [*base, "cursors", "reset", "allegro.offers", "--to", "beginning", "--reason", "test"])
+    reset = runner.invoke(
+        app, [*base, "cursors", "reset", "allegro.offers", "--to", "beginning", "--reason", "test", "--yes"]
+    )
     assert reset.exit_code == 0, reset.output
     after = runner.invoke(app, [*base, "replay", "--verify"])
     assert after.exit_code == 0, "an operator event keeps the ledger replayable"

@@ -80,11 +80,14 @@ def test_commands_on_a_ledger_not_created_yet_say_to_upgrade(config: Path) -> No
 
 def test_cursors_reset_is_recorded_as_an_operator_event(config: Path) -> None:
     assert run(config, "db", "upgrade")[0] == 0
-    code, out, err = run(config, "cursors", "reset", "allegro.orders", "--to", "4711", "--reason", "lost events")
+    code, out, err = run(
+        config, "cursors", "reset", "allegro.orders", "--to", "4711", "--reason", "lost events", "--yes"
+    )
     assert (code, err) == (0, "")
-    assert out == "cursor allegro.orders moved from (beginning) to 4711\n"
-    code, out, _ = run(config, "cursors", "reset", "allegro.orders", "--to", "beginning")
-    assert code == 0 and out == "cursor allegro.orders moved from 4711 to (beginning)\n"
+    assert out.startswith("allegro.orders from (beginning) to 4711: order events between them will NOT be read")
+    assert out.endswith("cursor allegro.orders moved from (beginning) to 4711\n")
+    code, out, _ = run(config, "cursors", "reset", "allegro.orders", "--to", "beginning", "--yes")
+    assert code == 0 and out.endswith("cursor allegro.orders moved from 4711 to (beginning)\n")
 
     with open_ledger(load_settings(config).engine.state_url.reveal()) as ledger:
         events = list(ledger.events())
@@ -99,7 +102,7 @@ def test_cursors_reset_is_recorded_as_an_operator_event(config: Path) -> None:
 
 def test_cursors_list_shows_name_position_and_age(config: Path) -> None:
     run(config, "db", "upgrade")
-    run(config, "cursors", "reset", "warehouse.products", "--to", "2026-11-28 06:00:00")
+    run(config, "cursors", "reset", "warehouse.products", "--to", "2026-11-28 06:00:00", "--yes")
     code, out, _ = run(config, "cursors", "list")
     assert code == 0
     header, row = [line for line in out.splitlines() if "│" in line or "┃" in line][:2]
@@ -120,7 +123,7 @@ def test_reset_refuses_latest_as_a_literal_position() -> None:
 
 def test_status_json_parses(config: Path) -> None:
     run(config, "db", "upgrade")
-    run(config, "cursors", "reset", "allegro.offers", "--to", "abc")
+    run(config, "cursors", "reset", "allegro.offers", "--to", "abc", "--yes")
     code, out, err = run(config, "status", "--json")
     assert (code, err) == (0, "")
     status = orjson.loads(out)
