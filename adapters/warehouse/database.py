@@ -67,8 +67,9 @@ class Database:
         Use only for work that is safe to repeat (reads, or one transaction that either committed or not).
         """
         for attempt in (1, 2):
+            connection = self.connect()
             try:
-                with self.engine.connect() as connection:
+                with connection:
                     return work(connection)
             except sa_exc.DBAPIError as error:
                 if attempt == 1 and error.connection_invalidated:
@@ -78,6 +79,13 @@ class Database:
             except sa_exc.SQLAlchemyError as error:
                 raise self.translate(error, key) from error
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def connect(self) -> Connection:
+        """A pooled connection; failing to get one is about `[warehouse].url` (or the server), not a statement."""
+        try:
+            return self.engine.connect()
+        except sa_exc.SQLAlchemyError as error:
+            raise self.translate(error, "url") from error
 
     def fetch(
         self, key: str, sql: str | TextClause, params: Mapping[str, Any] | None = None

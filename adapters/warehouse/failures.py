@@ -41,6 +41,7 @@ _MYSQL_CONFIG = {
     1630,
 }
 _MYSQL_DUPLICATE = {1062, 1586}
+_MYSQL_ITEM = {1048, 1264, 1292, 1365, 1366, 1406, 1451, 1452, 1690, 3819, 4025}
 _PG_RETRY_PREFIXES = ("08", "40", "53", "57", "55P03", "58")
 _PG_CONFIG_PREFIXES = ("42", "28", "3D", "3F", "0A")
 _SQLITE_RETRY = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_PROTOCOL", "SQLITE_INTERRUPT")
@@ -83,7 +84,11 @@ def _by_code(orig: BaseException | None) -> Failure | None:
     module = type(orig).__module__
     if module.startswith("psycopg"):
         if not isinstance(sqlstate, str):
-            return Failure.RETRY  # connection-level failure: no server answer
+            # A connection-level failure; a refused login or a missing database will not heal by waiting.
+            text = str(orig).lower()
+            if "authentication failed" in text or ("database" in text and "does not exist" in text):
+                return Failure.CONFIG
+            return Failure.RETRY
         if sqlstate == "23505":
             return Failure.DUPLICATE
         if sqlstate.startswith(_PG_RETRY_PREFIXES):
@@ -101,6 +106,8 @@ def _by_code(orig: BaseException | None) -> Failure | None:
             return Failure.RETRY
         if code in _MYSQL_CONFIG:
             return Failure.CONFIG
+        if code in _MYSQL_ITEM:
+            return Failure.ITEM
         return None
     return None
 
@@ -130,6 +137,12 @@ def to_engine_error(error: BaseException, *, key: str, database: str, secret: st
             "check that the server is running and reachable (allegro-sync retries on the next cycle)"
         )
         result: SyncError = RetryLater(_scrub(text, secret))
+    elif key == "url":
+        text = (
+            f"[warehouse].url: cannot use database {database}: {message}; fix the URL in config.toml "
+            "(or the environment variable it refers to) or the database user's rights"
+        )
+        result = ConfigError(_scrub(text, secret))
     else:
         hint = _hint(message)
         text = f"[warehouse].{key} failed on {database}: {message}{hint}; fix the statement in config.toml"

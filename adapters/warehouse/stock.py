@@ -121,10 +121,7 @@ class StockApplier:
                 )
         if not self._ready:
             self.ensure_applied_table()
-        try:
-            connection = self._db.engine.connect()
-        except sa_exc.SQLAlchemyError as error:
-            raise self._db.translate(error, "url") from error
+        connection = self._db.connect()
         try:
             return self._in_one_transaction(connection, changes)
         except _Abort as abort:

@@ -170,3 +170,23 @@ def test_config_repr_hides_a_literal_password() -> None:
     config = WarehouseConfig(url=f"postgresql+psycopg://shop:{SECRET}@db/sklep", **SAMPLE_SQL)
     assert SECRET not in repr(config)
     assert config.display_url == "postgresql+psycopg://shop:***@db/sklep"
+
+
+def test_sqlite_file_in_a_missing_folder_is_a_url_problem(tmp_path: Any) -> None:
+    warehouse = SqlWarehouse(WarehouseConfig(url=f"sqlite:///{tmp_path}/nie/ma/warehouse.db", **SAMPLE_SQL))
+    try:
+        with pytest.raises(ConfigError, match=r"^\[warehouse\]\.url: cannot use database sqlite:///.*fix the URL"):
+            warehouse.read_delta({}, None)
+    finally:
+        warehouse.close()
+
+
+@pytest.mark.postgres
+def test_missing_postgres_database_is_a_url_problem(postgres_url: str) -> None:
+    url = make_url(postgres_url).set(database="allegro_sync_no_such_db").render_as_string(hide_password=False)
+    warehouse = SqlWarehouse(WarehouseConfig(url=url, **SAMPLE_SQL))
+    try:
+        with pytest.raises(ConfigError, match=r"^\[warehouse\]\.url: cannot use database .*allegro_sync_no_such_db"):
+            warehouse.validate()
+    finally:
+        warehouse.close()

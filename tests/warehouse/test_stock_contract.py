@@ -315,3 +315,25 @@ def test_a_missing_stock_statement_refuses_instead_of_guessing(make_warehouse: A
     with pytest.raises(ConfigError, match=r"\[warehouse\]\.increment_stock is not set"):
         warehouse.apply_stock_changes([StockChange(key="i", product_id="1", delta=1)])
     assert stock_of(admin, 1) == 9
+
+
+def test_a_change_the_database_refuses_fails_alone_and_for_good(
+    make_warehouse: Any, sample: Any, admin: Engine
+) -> None:
+    # Product 2 makes the statement divide by zero: an error about the data, not the statement or the server
+    # (SQLite quietly makes it NULL, which the NOT NULL column refuses).
+    statement = (
+        "UPDATE stany_magazynowe SET ilosc = ilosc - :quantity + 0 * (1 / (towar_id - 2)) WHERE towar_id = :product_id"
+    )
+    warehouse = make_warehouse(decrement_stock=statement)
+    results = warehouse.apply_stock_changes(
+        [
+            StockChange(key="a", product_id="1", delta=-1),
+            StockChange(key="b", product_id="2", delta=-1),
+            StockChange(key="c", product_id="3", delta=-1),
+        ]
+    )
+    assert [(r.status, r.retryable) for r in results] == [(APPLIED, False), (FAILED, False), (APPLIED, False)]
+    assert results[1].error is not None and results[1].error.startswith("[warehouse].decrement_stock failed: ")
+    assert (stock_of(admin, 1), stock_of(admin, 2), stock_of(admin, 3)) == (9, 10, 9)
+    assert applied_keys(admin) == ["a", "c"]
