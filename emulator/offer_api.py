@@ -78,11 +78,11 @@ async def create_offer(request: Request) -> Response:
     offer, errors = create(state, seller_id, body, activate_now=not asynchronous)
     if offer is None:
         raise ApiError(422, errors)
+    operation = operations.start(state, offer, "create", target_status=requested_status(body)) if asynchronous else None
     lost = _lost_response(state)
     if lost is not None:
         return lost
-    if asynchronous:
-        operation = operations.start(state, offer, "create", target_status=requested_status(body))
+    if operation is not None:
         headers = {
             "Location": operations.location(state, operation),
             "Retry-After": str(state.faults.retry_after_seconds),
