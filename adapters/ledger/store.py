@@ -220,6 +220,12 @@ class SqlLedger:
         """
         return self._update_command(command_id, records.operator_update(status, note), events)
 
+    def command_counts_by_kind(self) -> dict[tuple[str, str], int]:
+        """How many commands of each (kind, status) there are (for the metrics)."""
+        query = select(outbox.c.kind, outbox.c.status, func.count()).group_by(outbox.c.kind, outbox.c.status)
+        with self._transaction() as connection:
+            return {(kind, status): int(count) for kind, status, count in connection.execute(query)}
+
     def command_counts(self) -> dict[str, int]:
         """How many commands are in each status (statuses with none are left out)."""
         query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
