@@ -232,3 +232,11 @@ async def test_invalidate_refresh_tokens_switch_answers_invalid_grant(seller: Se
         "/auth/oauth/token", auth=CLIENT, data={"grant_type": "refresh_token", "refresh_token": seller.refresh_token}
     )
     assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+
+
+async def test_polling_a_little_early_within_jitter_is_not_slow_down(emulator_client: httpx.AsyncClient) -> None:
+    device = await _device(emulator_client)
+    await _poll(emulator_client, device["device_code"])
+    await _advance(emulator_client, 4.5)
+    response = await _poll(emulator_client, device["device_code"])
+    assert response.json() == {"error": "authorization_pending"}

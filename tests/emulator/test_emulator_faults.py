@@ -166,3 +166,14 @@ async def test_same_seed_gives_the_same_world() -> None:
 
     assert await ids(7) == await ids(7)
     assert await ids(7) != await ids(8)
+
+
+async def test_lost_answer_to_an_async_creation_still_activates_the_offer(seller: SellerApi) -> None:
+    from tests.emulator.seller_api import offer_body
+
+    await seller.faults(async_offer_creation=True, timeout_after_registration=1.0, retry_after_seconds=5)
+    assert (await seller.post("/sale/product-offers", offer_body())).status_code == 504
+    await seller.faults(timeout_after_registration=0.0)
+    await seller.advance(5)
+    listed = (await seller.get("/sale/offers")).json()["offers"]
+    assert [offer["publication"]["status"] for offer in listed] == ["ACTIVE"]
