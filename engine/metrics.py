@@ -208,6 +208,17 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def start(settings: Any, ledger: _CycleLedger | None) -> tuple[Metrics | None, Callable[[], None]]:
+    """For `run`: the metrics and their server when `[engine].metrics_port` is set, else (None, no-op)."""
+    engine = settings.engine
+    if not engine.metrics_port:
+        return None, lambda: None
+    metrics = Metrics(ledger=ledger, stale_after_seconds=max(300.0, 5 * float(engine.poll_seconds)))
+    if ledger is not None:
+        metrics.refresh(ledger)
+    return metrics, metrics.serve(engine.metrics_host, engine.metrics_port)
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
