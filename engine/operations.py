@@ -21,6 +21,7 @@ from engine import events as ev
 from engine.bootstrap import SystemClock, open_context
 from engine.cycle import CycleReport, run_once
 from engine.lock import acquire_cycle_lock
+from engine.metrics import start as start_metrics
 from engine.ports import CommandRecord, Ledger
 from engine.replay import differences, rebuild
 from engine.runlog import RunLog
@@ -94,14 +95,20 @@ async def run(
     state_url = settings.engine.state_url.reveal()
     with acquire_cycle_lock(state_url, LOCK_WAIT_SECONDS):
         async with open_context(settings, transport=transport) as ctx:
+            metrics, stop_metrics = start_metrics(settings, ctx.ledger)  # [engine].metrics_port, else nothing
 
             async def cycle() -> None:
                 report = await run_once(ctx)
                 log.write(report)
+                if metrics is not None:
+                    metrics.observe(report)
                 if on_cycle is not None:
                     await on_cycle(report)
 
-            return await run_scheduler(cycle, settings.engine.poll_seconds, stop=stop, handle_signals=stop is None)
+            try:
+                return await run_scheduler(cycle, settings.engine.poll_seconds, stop=stop, handle_signals=stop is None)
+            finally:
+                stop_metrics()
 
 
 def verify(settings: Settings) -> list[str]:
