@@ -42,10 +42,10 @@ async def test_bad_switches_are_refused_with_422(seller: SellerApi, switches: di
 async def test_latency_overlaps_for_concurrent_requests(seller: SellerApi) -> None:
     await seller.faults(latency_ms=200)
     started = time.monotonic()
-    responses = await asyncio.gather(*(seller.get("/sale/offers") for _ in range(4)))
+    responses = await asyncio.gather(*(seller.get("/sale/offers") for _ in range(8)))
     elapsed = time.monotonic() - started
-    assert [response.status_code for response in responses] == [200] * 4
-    assert 0.2 <= elapsed < 0.6
+    assert [response.status_code for response in responses] == [200] * 8
+    assert 0.2 <= elapsed < 1.0  # one after another they would take 1.6 s
 
 
 @pytest.mark.parametrize(("retry_after", "header"), [(False, None), (True, "1")])
