@@ -329,8 +329,7 @@ class CrashWorld:
         stats = Counter[str]()
         world = self.server.app.state.emulator.world
         product_of_offer = {
-            oid: products.get((offer.body.get("external") or {}).get("id", ""))
-            for oid, offer in world.offers.items()
+            oid: products.get((offer.body.get("external") or {}).get("id", "")) for oid, offer in world.offers.items()
         }
         for form in self.forms():
             stats["orders"] += 1

@@ -12,25 +12,31 @@ answers `{"pid"}` as soon as the child runs, then `{"pid", "status", "killed_by_
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
 import sys
 import time
 
+PRELOAD = (
+    "sqlalchemy.dialects.sqlite",
+    "adapters.allegro.auth",
+    "adapters.allegro.client",
+    "adapters.ledger",
+    "adapters.warehouse",
+    "engine.bootstrap",
+    "engine.cli",
+    "engine.cli_cycle",
+    "engine.operations",
+    "engine.replay",
+    "engine.timeline",
+)
+
 
 def _preload() -> None:
-    import adapters.allegro.auth
-    import adapters.allegro.client
-    import adapters.ledger
-    import adapters.warehouse
-    import engine.bootstrap
-    import engine.cli
-    import engine.cli_cycle
-    import engine.operations
-    import engine.replay
-    import engine.timeline
-    import sqlalchemy.dialects.sqlite  # noqa: F401
+    for name in PRELOAD:
+        importlib.import_module(name)
 
 
 def _child(request: dict[str, object]) -> None:

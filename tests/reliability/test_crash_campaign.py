@@ -53,7 +53,9 @@ def _plan(round_no: int, rng: random.Random) -> tuple[str, str | None, float | N
     return f"wall-clock {moment}s", None, moment
 
 
-def campaign(world: CrashWorld, *, kills_wanted: int, max_rounds: int, exec_rounds: int, seed: int) -> dict[str, object]:
+def campaign(
+    world: CrashWorld, *, kills_wanted: int, max_rounds: int, exec_rounds: int, seed: int
+) -> dict[str, object]:
     first = world.runner.run("db", "upgrade", exec_script=True)
     assert first.code == 0, first.stderr
     listing = world.runner.run("sync", exec_script=True)
