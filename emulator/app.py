@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator import (
+    account_api,
     auth,
     catalogue_api,
     command_api,
@@ -38,6 +39,7 @@ def _routes() -> list[Route]:
         Route("/auth/oauth/device", auth.device, methods=["POST"]),
         Route("/auth/oauth/token", auth.token, methods=["POST"]),
         Route("/auth/oauth/authorize", auth.authorize, methods=["GET"]),
+        Route("/me", account_api.me, methods=["GET"]),
         Route("/sale/offer-events", journal_api.offer_events, methods=["GET"]),
         Route("/order/events", journal_api.order_events, methods=["GET"]),
         Route("/order/event-stats", journal_api.event_stats, methods=["GET"]),

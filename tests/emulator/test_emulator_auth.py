@@ -240,3 +240,9 @@ async def test_polling_a_little_early_within_jitter_is_not_slow_down(emulator_cl
     await _advance(emulator_client, 4.5)
     response = await _poll(emulator_client, device["device_code"])
     assert response.json() == {"error": "authorization_pending"}
+
+
+async def test_me_names_the_seller_of_the_token(seller: SellerApi) -> None:
+    response = await seller.get("/me")
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["baseMarketplace"]) == ("437848322", {"id": "allegro-pl"})
