@@ -139,3 +139,9 @@ async def test_unknown_paths_and_methods_answer_json_errors(seller: SellerApi) -
     assert (control.status_code, control.json()) == (404, {"error": "Not Found"})
     wrong_method = await seller.control("DELETE", "faults")
     assert wrong_method.status_code == 405 and wrong_method.json() == {"error": "Method Not Allowed"}
+
+
+def test_config_repr_hides_the_client_secret() -> None:
+    config = EmulatorConfig(client_secret="s3cr3t-value")
+    assert "s3cr3t-value" not in repr(config)
+    assert "client_id='emulator-client'" in repr(config)
