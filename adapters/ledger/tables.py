@@ -94,6 +94,27 @@ class ProjectionMeta(LedgerBase, table=True):
     folded_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class SnapshotRow(LedgerBase, table=True):
+    """The projection as it was at the compaction cut (`snapshot_meta.seq`): where a replay starts from once
+    the events up to the cut have been archived and deleted (`allegro-sync db compact`)."""
+
+    __tablename__ = "snapshot"
+
+    kind: str = Field(sa_column=Column(String(64), primary_key=True))
+    key: str = Field(sa_column=Column(String(255), primary_key=True))
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class SnapshotMeta(LedgerBase, table=True):
+    """One row (id 1) once the ledger was compacted: the last archived seq and when the cut was made."""
+
+    __tablename__ = "snapshot_meta"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    taken_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+
+
 class Lock(LedgerBase, table=True):
     """The process lock that keeps two cycles from overlapping (logic lives with the lock's owner)."""
 
@@ -114,3 +135,5 @@ commands: Table = metadata.tables["commands"]
 projection: Table = metadata.tables["projection"]
 projection_meta: Table = metadata.tables["projection_meta"]
 locks: Table = metadata.tables["locks"]
+snapshot: Table = metadata.tables["snapshot"]
+snapshot_meta: Table = metadata.tables["snapshot_meta"]

@@ -22,7 +22,7 @@ from adapters.ledger.connect import create_ledger_engine
 from adapters.memory_ledger import MemoryLedger
 
 PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-LEDGER_TABLES = ("events", "cursors", "commands", "projection", "projection_meta", "locks")
+LEDGER_TABLES = ("events", "cursors", "commands", "projection", "projection_meta", "locks", "snapshot", "snapshot_meta")
 
 
 class InjectedFault(RuntimeError):

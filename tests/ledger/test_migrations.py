@@ -24,7 +24,17 @@ from adapters.ledger.values import COMMAND_STATUSES
 from engine.errors import ConfigError, RetryLater, StopEngine
 
 REPO = Path(__file__).resolve().parents[2]
-TABLES = {"alembic_version", "events", "cursors", "commands", "projection", "projection_meta", "locks"}
+TABLES = {
+    "alembic_version",
+    "events",
+    "cursors",
+    "commands",
+    "projection",
+    "projection_meta",
+    "locks",
+    "snapshot",
+    "snapshot_meta",
+}
 
 
 def _ini_config(url: str | None = None) -> Config:
