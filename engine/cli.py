@@ -176,6 +176,46 @@ def db_upgrade(ctx: typer.Context) -> None:
     typer.echo(upgrade_ledger(state_of(ctx).settings()))
 
 
+RECENT_DAYS = 60  # the order journal's retention: events inside it may be delivered again
+
+
+@command(db_app, "compact")
+def db_compact(
+    ctx: typer.Context,
+    before: Annotated[datetime, typer.Option("--before", help="Archive the events recorded before this date (UTC).")],
+    archive: Annotated[
+        Path | None, typer.Option("--archive", help="JSON-lines file to append them to (default: next to config).")
+    ] = None,
+    allow_recent: Annotated[
+        bool, typer.Option("--allow-recent", help=f"Allow a date within the last {RECENT_DAYS} days.")
+    ] = False,
+) -> None:
+    """Archive old events to a JSON-lines file and delete them, keeping a projection snapshot at the cut."""
+    from datetime import timedelta
+
+    from engine.compact import compact
+    from engine.lock import acquire_cycle_lock
+
+    settings = state_of(ctx).settings()
+    before = before if before.tzinfo else before.replace(tzinfo=UTC)
+    now = datetime.now(UTC)
+    if before > now - timedelta(days=RECENT_DAYS) and not allow_recent:
+        raise UsageError(
+            f"db compact --before {before.date()}: within the order journal's {RECENT_DAYS}-day retention, whose "
+            "events are the ledger's duplicate check; pick an older date or pass --allow-recent"
+        )
+    target = archive or settings.config_path.parent / f"ledger-archive-before-{before.date().isoformat()}.jsonl"
+    with acquire_cycle_lock(settings.engine.state_url.reveal(), LOCK_WAIT_SECONDS), open_state(settings) as ledger:
+        done = compact(ledger, before=before, archive=target, now=now)
+    if not done.archived:
+        typer.echo(f"nothing to compact before {before.isoformat()} (the ledger starts after {done.cut_seq})")
+        return
+    typer.echo(
+        f"archived {done.archived} event(s) up to seq {done.cut_seq} to {done.archive}; "
+        f"snapshot of {done.snapshot_rows} projection row(s) kept at seq {done.cut_seq}"
+    )
+
+
 # ------------------------------------------------------------------------------------------------ cursors
 
 
