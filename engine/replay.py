@@ -24,8 +24,9 @@ class Rebuilt:
     last_seq: int = 0
 
 
-def rebuild(events: Iterable[StoredEvent]) -> Rebuilt:
-    result = Rebuilt(state=State())
+def rebuild(events: Iterable[StoredEvent], *, start: State | None = None, start_seq: int = 0) -> Rebuilt:
+    """Fold `events` from an empty state, or from `start` (the projection at `start_seq`, after a compaction)."""
+    result = Rebuilt(state=start if start is not None else State(), last_seq=start_seq)
     state = result.state
     for stored in events:
         result.last_seq = stored.seq

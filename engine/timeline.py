@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.compact import rebuild_from_snapshot
 from engine.events import decode
 from engine.ports import Ledger, StoredEvent
-from engine.replay import rebuild
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,7 +32,7 @@ _KIND = {"warehouse": "observed", "allegro.orders": "observed", "allegro.offers"
 
 
 def _related_entities(ledger: Ledger, product_id: str | None, order_id: str | None, until: int | None) -> set[str]:
-    state = rebuild(ledger.events(until_seq=until)).state
+    state = rebuild_from_snapshot(ledger, until_seq=until)[0].state
     if order_id is not None:
         return {order_id}
     assert product_id is not None
