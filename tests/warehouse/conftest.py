@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from adapters.warehouse import SqlWarehouse, WarehouseConfig
@@ -18,6 +18,7 @@ MYSQL_DEFAULT = "mysql+pymysql://root@127.0.0.1:3306/test"
 PG_DEFAULT = "postgresql+psycopg://root@127.0.0.1:5432/test"
 RUN_ID = uuid.uuid4().hex[:10]
 PRIVATE = f"allegro_sync_test_{RUN_ID}"
+RESETS: dict[str, Callable[[], None]] = {}
 
 
 def _unreachable(name: str, url: str, env: str, error: Exception) -> None:
@@ -39,6 +40,13 @@ def mariadb_url() -> Iterator[str]:
     except Exception as error:
         admin.dispose()
         _unreachable("MariaDB", base, "ALLEGRO_SYNC_MYSQL_URL", error)
+
+    def reset() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {PRIVATE}"))
+            connection.execute(text(f"CREATE DATABASE {PRIVATE} CHARACTER SET utf8mb4"))
+
+    RESETS["mysql"] = reset
     try:
         yield make_url(base).set(database=PRIVATE).render_as_string(hide_password=False)
     finally:
@@ -59,22 +67,19 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
         _unreachable("PostgreSQL", base, "ALLEGRO_SYNC_PG_URL", error)
     url = make_url(base).update_query_dict({"options": f"-csearch_path={PRIVATE}", "application_name": PRIVATE})
+
+    def reset() -> None:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {PRIVATE} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {PRIVATE}"))
+
+    RESETS["postgresql"] = reset
     try:
         yield url.render_as_string(hide_password=False)
     finally:
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA IF EXISTS {PRIVATE} CASCADE"))
         admin.dispose()
-
-
-def _drop_everything(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        metadata = MetaData()
-        metadata.reflect(engine)
-        metadata.drop_all(engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(
@@ -89,7 +94,7 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'warehouse.db'}"
     url: str = request.getfixturevalue(f"{request.param}_url")
-    _drop_everything(url)
+    RESETS[dialect_of(url)]()  # a fresh, empty database (MariaDB) or schema (PostgreSQL) for each test
     return url
 
 
