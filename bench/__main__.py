@@ -1,0 +1,155 @@
+"""`python -m bench`: the benchmark scenarios against the emulator over real HTTP (50 ms injected latency).
+
+Prints one JSON object per scenario (one line each) and a table at the end. Each scenario group runs in a
+child process (`python -m bench --child GROUP ...`), so CPU time and peak memory are the group's own and the
+emulator (another child process) never counts towards them.
+
+    python -m bench                      all scenarios, full sizes (a few minutes)
+    python -m bench --quick              small sizes (seconds; what the smoke test runs)
+    python -m bench --scenario churn     one scenario (repeatable): idle churn burst listing scan scale
+    python -m bench --profile listing    also writes bench-listing.prof (cProfile) and prints its top lines
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.table import render
+
+SCENARIOS = ("idle", "churn", "burst", "listing", "scan", "scale")
+GROUPS = {"steady": ("idle", "churn", "burst"), "listing": ("listing",), "scan": ("scan",), "scale": ("scale",)}
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    steady_products: int
+    purchases: int
+    listing_products: int
+    creation_limit: int
+    scan_products: int
+    scale: tuple[int, ...]
+
+
+FULL = Sizes(10_000, 500, 2_000, 1_800, 375, (1_000, 10_000, 100_000))
+QUICK = Sizes(150, 20, 60, 3_000, 40, (100, 300, 1_000))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes (seconds), for the smoke test")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="run only these (repeatable)")
+    parser.add_argument("--profile", choices=SCENARIOS, help="run this scenario's group under cProfile")
+    parser.add_argument("--creation-limit", type=int, help="offer creations per minute for the listing scenario")
+    parser.add_argument("--json-only", action="store_true", help="no table at the end")
+    parser.add_argument("--child", choices=tuple(GROUPS), help=argparse.SUPPRESS)
+    parser.add_argument("--names", help=argparse.SUPPRESS)
+    return parser
+
+
+def _sizes(args: argparse.Namespace) -> Sizes:
+    sizes = QUICK if args.quick else FULL
+    if args.creation_limit:
+        sizes = Sizes(**{**{f: getattr(sizes, f) for f in sizes.__slots__}, "creation_limit": args.creation_limit})
+    return sizes
+
+
+def _emit(record: dict[str, Any]) -> None:
+    print(json.dumps(record, default=str, ensure_ascii=False), flush=True)
+
+
+async def _child(group: str, names: list[str], sizes: Sizes, folder: Path) -> None:
+    if group == "steady":
+        from bench import steady
+
+        await steady.run(folder, names, sizes.steady_products, sizes.purchases, _emit)
+    elif group == "listing":
+        from bench import listing
+
+        await listing.run(folder, sizes.listing_products, sizes.creation_limit, _emit)
+    elif group == "scan":
+        from bench import scan
+
+        await scan.run(folder, sizes.scan_products, _emit)
+    else:
+        from bench import scale
+
+        await scale.run(folder, list(sizes.scale), _emit)
+
+
+def _run_child(args: argparse.Namespace) -> None:
+    names = (args.names or "").split(",")
+    sizes = _sizes(args)
+    with tempfile.TemporaryDirectory(prefix=f"bench-{args.child}-") as folder:
+        work: Callable[[], None] = lambda: asyncio.run(_child(args.child, names, sizes, Path(folder)))  # noqa: E731
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(work)
+            target = Path(f"bench-{args.profile}.prof")
+            profiler.dump_stats(target)
+            stats = pstats.Stats(profiler, stream=sys.stderr)
+            print(f"profile written to {target}; top by cumulative time:", file=sys.stderr)
+            stats.sort_stats("cumulative").print_stats(30)
+            stats.sort_stats("tottime").print_stats(20)
+        else:
+            work()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.child:
+        _run_child(args)
+        return 0
+    wanted = set(args.scenario or (SCENARIOS if not args.profile else (args.profile,)))
+    if args.profile:
+        wanted.add(args.profile)
+    records: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    failed = False
+    for group, members in GROUPS.items():
+        names = [n for n in members if n in wanted]
+        if not names:
+            continue
+        command = [sys.executable, "-m", "bench", "--child", group, "--names", ",".join(names)]
+        if args.quick:
+            command.append("--quick")
+        if args.creation_limit:
+            command += ["--creation-limit", str(args.creation_limit)]
+        if args.profile in members:
+            command += ["--profile", args.profile]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")])))
+        group_started = time.perf_counter()
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                line = line.strip()
+                if line.startswith("{"):
+                    record = json.loads(line)
+                    record["group_wall_s"] = round(time.perf_counter() - group_started, 1)
+                    records.append(record)
+                    _emit(record)
+                elif line:
+                    print(line, file=sys.stderr)
+        if child.returncode:
+            print(f"bench: the {group} group failed (exit {child.returncode})", file=sys.stderr)
+            failed = True
+    if not args.json_only:
+        print(render(records, quick=args.quick, total_s=time.perf_counter() - started))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

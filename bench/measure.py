@@ -1,0 +1,97 @@
+"""Small measuring helpers: CPU and wall clocks, peak memory, warehouse transactions, a cycle's request count."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from bench.world import Emulator, Requests
+from engine.context import Context
+from engine.cycle import CycleReport, run_once
+
+
+@dataclass(slots=True)
+class Clocks:
+    wall: float = 0.0
+    cpu: float = 0.0
+
+
+@contextmanager
+def clocks() -> Iterator[Clocks]:
+    result = Clocks()
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield result
+    finally:
+        result.wall = time.perf_counter() - wall
+        result.cpu = time.process_time() - cpu
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (Linux reports ru_maxrss in KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+class CommitCounter:
+    """Counts committed transactions per database file (SQLAlchemy `commit` events on every Engine)."""
+
+    def __init__(self) -> None:
+        self.by_database: Counter[str] = Counter()
+        event.listen(Engine, "commit", self._commit)
+
+    def _commit(self, connection: Connection) -> None:
+        self.by_database[str(connection.engine.url.database)] += 1
+
+    def close(self) -> None:
+        event.remove(Engine, "commit", self._commit)
+
+
+@dataclass(slots=True)
+class CycleFigures:
+    """One measured cycle: the engine's report plus what the emulator counted while it ran."""
+
+    report: CycleReport
+    requests: Requests
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "wall_s": round(self.report.duration_seconds, 3),
+            "cpu_s": round(self.report.cpu_seconds, 3),
+            "requests": self.requests.total,
+            "requests_by_route": dict(sorted(self.requests.by_route.items())),
+            "http_429": self.requests.sent_429,
+            "events_in": dict(self.report.events_in),
+            "commands_out": dict(self.report.commands_out),
+            "errors": self.report.errors,
+        }
+
+
+async def measured_cycle(ctx: Context, emulator: Emulator) -> CycleFigures:
+    before = emulator.requests()
+    report = await run_once(ctx)
+    if report.stopped:
+        raise RuntimeError(f"the cycle stopped: {report.stopped}")
+    return CycleFigures(report=report, requests=Requests.since(before, emulator.requests()))
+
+
+@dataclass(slots=True)
+class Series:
+    values: list[float] = field(default_factory=list)
+
+    def summary(self, digits: int = 4) -> dict[str, float]:
+        if not self.values:
+            return {}
+        return {
+            "median": round(statistics.median(self.values), digits),
+            "max": round(max(self.values), digits),
+            "min": round(min(self.values), digits),
+        }
