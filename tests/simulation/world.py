@@ -252,6 +252,8 @@ class Slack:
     born: int
     armed: set[str] | None = None
     why: str = ""
+    permanent: bool = False
+    retries: int = 0
 
 
 class World:
@@ -403,6 +405,15 @@ class World:
             if any(self.sku_of_offer(o) == sku for o in world.commands[key].offer_ids)
         }
 
+    def _failed(self, keys: set[str], sku: str) -> bool:
+        commands = self.emu.world.commands
+        return any(
+            task["status"] == "FAIL" and self.sku_of_offer(task["offer"]["id"]) == sku
+            for key in keys
+            if key in commands
+            for task in commands[key].tasks
+        )
+
     def lines(self) -> list[tuple[str, str, str, int, bool]]:
         """(sku, checkout form id, line id, quantity, live) for every line Allegro knows."""
         found = []
@@ -446,9 +457,13 @@ class World:
         for sku in self.skus:
             entries = self.slack[sku]
             pending = self.pending_keys(sku)
-            entries[:] = [e for e in entries if e.armed is None or e.armed & pending]
+            for entry in entries:
+                if entry.armed and not entry.armed & pending and self._failed(entry.armed, sku) and entry.retries < 3:
+                    # The reaction itself failed at Allegro (e.g. a GAIN below 1): the engine gets another window.
+                    entry.armed, entry.retries = None, entry.retries + 1
+            entries[:] = [e for e in entries if e.permanent or e.armed is None or e.armed & pending]
             exposure, warehouse, duplicates, available = self.exposure(sku)
-            allowed = max(0, warehouse - self.profile.buffer) + sum(e.units for e in entries) + duplicates
+            allowed = max(0, warehouse - self.profile.buffer) + sum(e.units for e in entries)
             if exposure > allowed:
                 self.violate(
                     "S1",
@@ -620,6 +635,8 @@ class World:
             "delivery": {"shippingRates": {"name": "Standard"}, "handlingTime": "PT24H"},
         }
         answer = await self.control.post("/__emulator/offers", json=body)
+        # The seller's own offer exposes its unit for good: the engine never writes to it.
+        self.slack[sku].append(Slack(units=1, born=self.tick, why="duplicate offer", permanent=True))
         self.note(f"seller listed a duplicate offer for {sku}: {answer.status_code} {answer.json().get('id')}")
 
     async def _advance(self) -> None:
