@@ -38,7 +38,7 @@ from engine.cycle import run_once
 from engine.demo import EMULATOR, write_config
 from engine.settings import Settings, load_settings
 
-PRODUCTS = 12
+PRODUCTS = 20
 PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
