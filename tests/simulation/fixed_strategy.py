@@ -23,8 +23,10 @@ CANCELLING = ("BUYER_CANCELLED", "AUTO_CANCELLED")
 class FixedStrategy:
     name = "fixed"
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, *, reactivate: bool = False) -> None:
         self.world = world
+        self.reactivate = reactivate
+        """A peer that also re-activates ended offers on restock (naively: PATCH stock W and ACTIVE)."""
         self.rng = random.Random(f"fixed:{world.seed}")
         self.store: TokenStore | None = None
         self.client: AllegroClient | None = None
@@ -79,7 +81,10 @@ class FixedStrategy:
         for sku in world.skus:
             target = max(0, world.warehouse.stock(world.pid_of[sku]) - world.profile.buffer)
             for offer in await self.client.offers_by_external_id([sku]):
-                if target >= 1:
+                if target >= 1 and self.reactivate and not offer.status.buyable:
+                    body = {"stock": {"available": target}, "publication": {"status": "ACTIVE"}}
+                    await self.client.http.patch(f"/sale/product-offers/{offer.offer_id}", json=body, headers=headers)
+                elif target >= 1:
                     command = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
                     body = {
                         "modification": {"changeType": "FIXED", "value": target},
