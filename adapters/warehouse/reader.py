@@ -90,6 +90,8 @@ class ProductReader:
         condition, params = marks.since_condition(
             self._db.dialect_name, column, watermark, self._config.updated_at_overlap_seconds
         )
+        # Rows without a timestamp cannot be narrowed: they are read every cycle.
+        condition = f"({condition} OR {column} IS NULL)"
         keys, rows = self._db.fetch("products_query", wrap_where(self._products, condition), params)
         layout, normalizer = self._layout(keys)
         digested = digest_rows(normalizer, rows, known, self._seen)

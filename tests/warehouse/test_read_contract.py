@@ -198,3 +198,21 @@ def test_a_product_returned_by_two_rows_is_one_problem_reported_once(
     assert "is returned by 2 rows" in first.rejected[0].problems[0]
     second = warehouse.read_delta(fold({}, first), None)
     assert (second.changed, second.rejected, second.stock_changed) == ((), (), ())
+
+
+def test_rows_without_a_timestamp_are_read_every_cycle(make_warehouse: Any, admin: Engine) -> None:
+    with admin.begin() as connection:
+        connection.execute(
+            text("CREATE TABLE p (id INTEGER PRIMARY KEY, nazwa VARCHAR(50), ilosc INTEGER, zm INTEGER)")
+        )
+        connection.execute(text("INSERT INTO p VALUES (1, 'Kabel HDMI 2 m', 1, 100), (2, 'Kabel USB-C 1 m', 2, NULL)"))
+    warehouse = make_warehouse(
+        products_query="SELECT id AS product_id, nazwa AS title, ilosc AS stock, zm AS updated_at FROM p",
+        stock_query="SELECT id AS product_id, ilosc AS stock FROM p",
+    )
+    first = warehouse.read_delta({}, None)
+    assert first.watermark == "int:100" and len(first.changed) == 2
+    with admin.begin() as connection:
+        connection.execute(text("UPDATE p SET nazwa = 'Kabel USB-C 2 m' WHERE id = 2"))
+    delta = warehouse.read_delta(fold({}, first), first.watermark)
+    assert [(row.product_id, row.title) for row in delta.changed] == [("2", "Kabel USB-C 2 m")]
