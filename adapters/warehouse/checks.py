@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.warehouse.columns import Layout
-from adapters.warehouse.normalize import flag_value, price_value, stock_value
+from adapters.warehouse.values import flag_value, price_value, stock_value
 from engine.errors import ConfigError
 
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")

@@ -7,14 +7,8 @@ from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
 
-from adapters.warehouse.normalize import (
-    STOCK_PROBLEM_PREFIX,
-    Normalized,
-    RowNormalizer,
-    build,
-    stock_value,
-    text_value,
-)
+from adapters.warehouse.normalize import STOCK_PROBLEM_PREFIX, Normalized, RowNormalizer, build
+from adapters.warehouse.values import stock_value, text_value
 from engine.model import KnownProduct, ProductRow, RowProblem
 
 
