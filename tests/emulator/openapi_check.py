@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import yaml
 from openapi_schema_validator import OAS30Validator
@@ -295,3 +296,18 @@ class _CheckingMiddleware:
             await send(message)
 
         await self.app(scope, receive, capture)
+
+
+def response_hook() -> Callable[[httpx.Response], Awaitable[None]]:
+    """An httpx `event_hooks["response"]` entry that raises OpenApiMismatch on the spot."""
+
+    async def hook(response: httpx.Response) -> None:
+        await response.aread()
+        headers = {key.lower(): value for key, value in response.headers.items()}
+        problems = check(
+            response.request.method, response.request.url.path, response.status_code, headers, response.content
+        )
+        if problems:
+            raise OpenApiMismatch("\n".join(problems))
+
+    return hook

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +10,7 @@ from starlette.applications import Starlette
 
 from emulator.app import EmulatorConfig, create_app
 from emulator.server import RunningServer, start_in_thread
-from tests.emulator.openapi_check import OpenApiMismatch, ResponseLog, check, install_openapi_check
+from tests.emulator.openapi_check import OpenApiMismatch, ResponseLog, install_openapi_check, response_hook
 
 VENDOR_TYPE = "application/vnd.allegro.public.v1+json"
 
@@ -34,21 +33,6 @@ def emulator_app(emulator_config: EmulatorConfig) -> Iterator[Starlette]:
     log = install_openapi_check(app)
     yield app
     _fail_on_problems(log)
-
-
-def response_hook() -> Any:
-    """An httpx `event_hooks["response"]` entry that raises OpenApiMismatch on the spot."""
-
-    async def hook(response: httpx.Response) -> None:
-        await response.aread()
-        headers = {key.lower(): value for key, value in response.headers.items()}
-        problems = check(
-            response.request.method, response.request.url.path, response.status_code, headers, response.content
-        )
-        if problems:
-            raise OpenApiMismatch("\n".join(problems))
-
-    return hook
 
 
 @pytest.fixture

@@ -48,20 +48,23 @@ async def _random_step(seller: SellerApi, rng: random.Random, offers: list[str],
         )
         assert (await seller.patch(f"/sale/product-offers/{offer_id}", body)).status_code == 200
     elif action in ("gain", "fixed"):
-        change = "GAIN" if action == "gain" else "FIXED"
-        value = rng.randint(-3, 3) if change == "GAIN" else rng.randint(0, 6)
+        change_type = "GAIN" if action == "gain" else "FIXED"
+        value = rng.randint(-3, 3) if change_type == "GAIN" else rng.randint(0, 6)
         response = await seller.command(
-            "offer-quantity-change-commands", f"q-{step}", quantity_command([offer_id], change, value)
+            "offer-quantity-change-commands", f"q-{step}", quantity_command([offer_id], change_type, value)
         )
         assert response.status_code == 201
     elif action == "publish":
         criteria = [{"type": "CONTAINS_OFFERS", "offers": [{"id": offer_id}]}]
-        body = {"publication": {"action": rng.choice(("ACTIVATE", "END"))}, "offerCriteria": criteria}
-        assert (await seller.command("offer-publication-commands", f"p-{step}", body)).status_code == 201
+        command: dict[str, object] = {
+            "publication": {"action": rng.choice(("ACTIVATE", "END"))},
+            "offerCriteria": criteria,
+        }
+        assert (await seller.command("offer-publication-commands", f"p-{step}", command)).status_code == 201
     elif action in ("pay", "cancel") and forms:
         form_id = rng.choice(forms)
-        body = {"checkout_form_id": form_id, "by": rng.choice(("BUYER", "AUTO", "SELLER"))}
-        response = await seller.control("POST", "payments" if action == "pay" else "cancellations", body)
+        request = {"checkout_form_id": form_id, "by": rng.choice(("BUYER", "AUTO", "SELLER"))}
+        response = await seller.control("POST", "payments" if action == "pay" else "cancellations", request)
         assert response.status_code in (200, 409)
     elif action == "time":
         await seller.advance(rng.choice((1, 30, 600)))
