@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import functools
-import os
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-import yaml
 from openapi_schema_validator import OAS30Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
-SPEC_NAME = "allegro-openapi.yaml"
-SPEC_URI = "urn:allegro-openapi"
+from tests.emulator.openapi_spec import find_operation, validator
+
 VENDOR_TYPE = "application/vnd.allegro.public.v1+json"
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -34,7 +28,7 @@ APPLICATION_TOKEN_403 = "AccessDenied"
 # 4. A declared status without a body schema (commands' 404/409/422, orders' 404/422): real answers carry
 #    `errors[]`, so the body is held to ErrorsHolder instead of being left unchecked.
 # 5. `count`/`totalCount` of CheckoutForms have minimum 1 in the spec; an empty list answers 0 and 0.
-ZERO_COUNT_SCHEMAS = ("CheckoutForms",)
+#    (openapi_spec.ZERO_COUNT_SCHEMAS, applied when the spec is loaded)
 # 6. Headers the spec does not declare (Location/Retry-After on 202/303, trace-id, Date) are not checked here;
 #    content types are: the vendor type on API answers, application/json where the spec says so or for
 #    gateway errors (401, 429).
@@ -42,8 +36,8 @@ ZERO_COUNT_SCHEMAS = ("CheckoutForms",)
 #    errors to AuthError.
 # 8. The control API (`/__emulator/...`) is not Allegro's: only "the body is JSON" is checked.
 # 9. `nullable: true` beside `allOf` (e.g. `contact`, `stock`, `publication.endingAt`) or beside `enum`
-#    (e.g. `publication.endedBy`) means null is allowed; `_relax_nullable` rewrites those schemas so that the
-#    validator, which reads OpenAPI 3.0 strictly there, accepts null.
+#    (e.g. `publication.endedBy`) means null is allowed; `openapi_spec.relax_nullable` rewrites those schemas so
+#    that the validator, which reads OpenAPI 3.0 strictly there, accepts null.
 TOKEN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["access_token", "token_type", "expires_in", "scope", "jti"],
@@ -78,84 +72,10 @@ class OpenApiMismatch(AssertionError):
     """An emulator response that Allegro's OpenAPI file (with the exemptions above) does not allow."""
 
 
-def spec_path() -> Path:
-    """`ALLEGRO_OPENAPI` if set, else `shared/` inside or beside the repository."""
-    if os.environ.get("ALLEGRO_OPENAPI"):
-        return Path(os.environ["ALLEGRO_OPENAPI"])
-    root = Path(__file__).resolve().parents[2]
-    for candidate in (root / "shared" / SPEC_NAME, root.parent / "shared" / SPEC_NAME):
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError(f"{SPEC_NAME} not found in {root}/shared or {root.parent}/shared; set ALLEGRO_OPENAPI")
-
-
-@functools.cache
-def load_spec() -> dict[str, Any]:
-    """The parsed spec, once per process (about 1 s with the C loader)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec: dict[str, Any] = yaml.load(spec_path().read_text(encoding="utf-8"), Loader=loader)
-    _relax_nullable(spec)
-    for name in ZERO_COUNT_SCHEMAS:
-        for prop in ("count", "totalCount"):
-            spec["components"]["schemas"][name]["properties"][prop]["minimum"] = 0
-    return spec
-
-
-def _relax_nullable(node: Any) -> None:
-    """Exemption 9: null is allowed wherever `nullable: true` sits beside `allOf` or `enum`."""
-    if isinstance(node, list):
-        for item in node:
-            _relax_nullable(item)
-        return
-    if not isinstance(node, dict):
-        return
-    for value in node.values():
-        _relax_nullable(value)
-    if node.get("nullable") is True:
-        if isinstance(node.get("enum"), list) and None not in node["enum"]:
-            node["enum"].append(None)
-        if "allOf" in node:
-            inner = {key: value for key, value in node.items() if key != "nullable"}
-            node.clear()
-            node["anyOf"] = [inner, {"enum": [None]}]
-
-
-@functools.cache
-def _registry() -> Registry[Any]:
-    resource: Resource[Any] = DRAFT4.create_resource(load_spec())
-    registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
-    return registry
-
-
-@functools.cache
-def _validator(pointer: str) -> OAS30Validator:
-    return OAS30Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=_registry())
-
-
 @functools.cache
 def _inline_validator(key: str) -> OAS30Validator:
     schema = {"token": TOKEN_SCHEMA, "device": DEVICE_SCHEMA}[key]
     return OAS30Validator(schema)
-
-
-@functools.cache
-def _path_table() -> list[tuple[re.Pattern[str], str]]:
-    """Spec paths as regexes, literal paths first so `/sale/offers/promo-options` beats `/sale/offers/{id}`."""
-    table = []
-    for template in load_spec()["paths"]:
-        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
-        table.append((re.compile(pattern), template))
-    table.sort(key=lambda item: (item[1].count("{"), -len(item[1])))
-    return table
-
-
-def find_operation(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
-    for pattern, template in _path_table():
-        if pattern.match(path):
-            operation = load_spec()["paths"][template].get(method.lower())
-            if operation is not None:
-                return template, operation
-    return None
 
 
 def _errors(validator: OAS30Validator, body: Any, where: str) -> list[str]:
@@ -226,7 +146,7 @@ def check(method: str, path: str, status: int, headers: dict[str, str], body: by
     pointer = _schema_pointer(schema)
     if pointer is None:
         pointer = f"/paths/{_escape(found[0])}/{method.lower()}/responses/{status}/content/{_escape(media)}/schema"
-    return problems + _errors(_validator(pointer), value, where)
+    return problems + _errors(validator(pointer), value, where)
 
 
 def _escape(part: str) -> str:
@@ -234,7 +154,7 @@ def _escape(part: str) -> str:
 
 
 def _check_error_shape(value: Any, schema_name: str, where: str) -> list[str]:
-    problems = _errors(_validator(f"/components/schemas/{schema_name}"), value, where)
+    problems = _errors(validator(f"/components/schemas/{schema_name}"), value, where)
     if schema_name == "ErrorsHolder" and not (isinstance(value, dict) and value.get("errors")):
         problems.append(f"{where}: an error answer without errors[]")
     return problems
@@ -251,7 +171,7 @@ def _check_oauth(path: str, status: int, body: bytes, where: str) -> list[str]:
         key = "device" if path.endswith("/device") else "token"
         return _errors(_inline_validator(key), value, where)
     if "error" in (value or {}) and isinstance(value, dict) and "errors" not in value:
-        return _errors(_validator("/components/schemas/AuthError"), value, where)
+        return _errors(validator("/components/schemas/AuthError"), value, where)
     return [f"{where}: OAuth errors must use the AuthError shape, got {value!r}"]
 
 
