@@ -134,6 +134,7 @@ def _device_grant(state: EmulatorState, client_id: str, device_code: str) -> Res
     if record.state == "pending" or record.seller_id is None:
         return _oauth_400("authorization_pending")
     record.state = "used"
+    tokens.end_sessions_beyond_limit(state, client_id, record.seller_id)
     return json_response(tokens.issue(state, client_id, record.seller_id), media_type=PLAIN_JSON)
 
 
@@ -149,6 +150,7 @@ def _code_grant(state: EmulatorState, client_id: str, params: dict[str, str]) ->
     ):
         return _oauth_400("invalid_grant", f"Invalid authorization code: {code}")
     record.used = True
+    tokens.end_sessions_beyond_limit(state, client_id, record.seller_id)
     return json_response(tokens.issue(state, client_id, record.seller_id), media_type=PLAIN_JSON)
 
 

@@ -12,6 +12,7 @@ from emulator.state import EmulatorState
 ACCESS_SECONDS = 43199
 REFRESH_SECONDS = 90 * 24 * 3600  # three months
 REFRESH_GRACE_SECONDS = 60
+MAX_SESSIONS = 20  # active sessions per user; a new login beyond it ends the oldest one
 SELLER_SCOPES = (
     "allegro:api:sale:offers:read",
     "allegro:api:sale:offers:write",
@@ -90,6 +91,25 @@ def issue(state: EmulatorState, client_id: str, seller_id: str | None, session: 
         )
         body["refresh_token"] = refresh
     return body
+
+
+def end_sessions_beyond_limit(state: EmulatorState, client_id: str, seller_id: str) -> None:
+    """Makes room for one more login: the oldest sessions of this user lose their tokens.
+
+    Called for real logins (device flow, authorization code); the control API's token shortcut does not count.
+    """
+    sessions: list[str] = []
+    for record in state.world.refresh_tokens.values():  # insertion order = oldest first
+        live = not record.invalid and record.expires_at > state.now()
+        if live and record.seller_id == seller_id and record.client_id == client_id and record.session not in sessions:
+            sessions.append(record.session)
+    ended = set(sessions[: max(0, len(sessions) - MAX_SESSIONS + 1)])
+    if not ended:
+        return
+    for token in state.world.refresh_tokens.values():
+        token.invalid = token.invalid or token.session in ended
+    for access in state.world.access_tokens.values():
+        access.revoked = access.revoked or access.session in ended
 
 
 def refresh(state: EmulatorState, client_id: str, token: str) -> Json | None:

@@ -246,3 +246,33 @@ async def test_me_names_the_seller_of_the_token(seller: SellerApi) -> None:
     response = await seller.get("/me")
     assert response.status_code == 200
     assert (response.json()["id"], response.json()["baseMarketplace"]) == ("437848322", {"id": "allegro-pl"})
+
+
+async def _code_login(client: httpx.AsyncClient) -> dict[str, str]:
+    redirect = await client.get(
+        "/auth/oauth/authorize",
+        params={"response_type": "code", "client_id": CLIENT[0], "redirect_uri": "http://localhost/cb"},
+    )
+    code = httpx.URL(redirect.headers["location"]).params["code"]
+    response = await client.post(
+        "/auth/oauth/token", auth=CLIENT, data={"grant_type": "authorization_code", "code": code}
+    )
+    body: dict[str, str] = response.json()
+    return body
+
+
+async def test_a_21st_login_ends_the_oldest_session(emulator_client: httpx.AsyncClient) -> None:
+    logins = [await _code_login(emulator_client) for _ in range(21)]
+    assert (await _offers_status(emulator_client, logins[0]["access_token"])).status_code == 401
+    assert (await _offers_status(emulator_client, logins[1]["access_token"])).status_code == 200
+    refused = await emulator_client.post(
+        "/auth/oauth/token",
+        auth=CLIENT,
+        data={"grant_type": "refresh_token", "refresh_token": logins[0]["refresh_token"]},
+    )
+    assert refused.json()["error"] == "invalid_grant"
+
+
+async def test_control_api_tokens_do_not_count_as_logins(emulator_client: httpx.AsyncClient) -> None:
+    sessions = [await SellerApi.login(emulator_client) for _ in range(21)]
+    assert (await _offers_status(emulator_client, sessions[0].access_token)).status_code == 200
