@@ -42,7 +42,7 @@ class Sizes:
 
 
 FULL = Sizes(10_000, 500, 2_000, 1_800, 375, (1_000, 10_000, 100_000))
-QUICK = Sizes(150, 20, 60, 3_000, 40, (100, 300, 1_000))
+QUICK = Sizes(40, 5, 20, 6_000, 20, (50, 100, 200))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 if line.startswith("{"):
                     record = json.loads(line)
                     record["group_wall_s"] = round(time.perf_counter() - group_started, 1)
+                    record["load_avg_1m"] = round(os.getloadavg()[0], 2)
                     records.append(record)
                     _emit(record)
                 elif line:

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
+from adapters.allegro import readers
 from adapters.allegro.client import AllegroClient
 from adapters.allegro.secret import Secret
 from adapters.allegro.settings import AllegroConfig
@@ -36,6 +37,7 @@ from engine.bootstrap import SystemClock, options_of, policy_of, warehouse_confi
 from engine.context import Context
 from engine.cycle import CycleReport, run_once
 from engine.demo import EMULATOR, write_config
+from engine.ingest import OFFERS_CURSOR
 from engine.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,18 +229,44 @@ async def until_quiet(ctx: Context, emulator: Emulator, *, rounds: int = 12) -> 
     return reports
 
 
-FAST = {"max_concurrency": 32, "requests_per_minute": NO_LIMIT}
-"""Client knobs for setting a world up (not measured): no rate budget, more concurrency."""
+FAST = {"max_concurrency": 32, "requests_per_minute": NO_LIMIT, "offer_patches_per_minute": None}
+"""Client knobs for setting a world up (not measured): no rate budgets, more concurrency."""
+
+
+class PanelListing:
+    """Setup only: the engine's Allegro client, except that a new offer is listed through the emulator's
+    control API (the seller panel: no latency, no limits, no catalogue look-up) instead of
+    `POST /sale/product-offers`. The engine's dispatcher, outcomes and ledger run unchanged; the answer is
+    parsed by the same reader as a POST answer, so the ledger holds what a real listing would record."""
+
+    def __init__(self, client: AllegroClient, emulator: Emulator, control: httpx.AsyncClient) -> None:
+        self._client = client
+        self._control = control
+        self._slots = asyncio.Semaphore(8)  # httpcore's pool gets slow with thousands of queued requests
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def offers_by_external_id(self, external_ids: Any) -> list[Any]:
+        return []  # a fresh world: nothing to adopt
+
+    async def product_by_gtin(self, ean: str) -> None:
+        return None  # the sample's rows carry images
+
+    async def create_offer(self, body: Any) -> Any:
+        async with self._slots:
+            answer = await self._control.post("/__emulator/offers", json=dict(body))
+        answer.raise_for_status()
+        return readers.offer(answer.json(), datetime.now(UTC))
 
 
 async def listed_world(folder: Path, emulator: Emulator, products: int) -> World:
     """A world whose listable products all have live offers linked by the engine (setup, not measured).
 
-    Creating thousands of offers through the API costs two requests each (catalogue look-up, POST); the
-    setup instead lets a first dry-run cycle plan the `create_offer` commands, lists exactly those bodies in
-    the emulator's seller panel (its control API: no latency, no limits), and then runs real cycles, which
-    look the external ids up (100 per request) and adopt the offers, as they adopt offers that existed
-    before the engine. The ledger ends up as after a real listing: one OfferCreated (adopted) per product.
+    Listing 10,000 products through the API costs three requests each and minutes of CPU on this machine,
+    so the setup lists through the control API (`PanelListing`), then moves the offer-journal cursor past
+    the listing's own events (what `allegro-sync cursors reset allegro.offers --to latest` does), so that
+    the first measured cycle does not read 10,000 offers back. The listing scenario measures real creation.
     """
     emulator.faults(
         latency_ms=0,
@@ -248,15 +276,19 @@ async def listed_world(folder: Path, emulator: Emulator, products: int) -> World
         seller_offer_reads_per_minute=None,
     )
     world = World(folder, emulator, products)
-    async with world.context(**FAST) as ctx:
-        await run_once(ctx, send=False)
-        creates = [c for c in ctx.ledger.commands(statuses=["pending"]) if c.kind == "create_offer"]
-        async with httpx.AsyncClient(base_url=emulator.base_url, timeout=60) as control:
-            for start in range(0, len(creates), 64):
-                answers = await asyncio.gather(
-                    *(control.post("/__emulator/offers", json=c.payload["body"]) for c in creates[start : start + 64])
-                )
-                for answer in answers:
-                    answer.raise_for_status()
+    limits = httpx.Limits(max_connections=8)
+    async with world.context(**FAST) as ctx, httpx.AsyncClient(base_url=emulator.base_url, limits=limits, timeout=60) as control:
+        client = ctx.allegro
+        ctx.allegro = PanelListing(client, emulator, control)  # type: ignore[assignment]
+        await run_once(ctx)
+        ctx.allegro = client
+        position = ctx.ledger.cursor(OFFERS_CURSOR)
+        while True:
+            page = await client.offer_events(position)
+            if page.entries:
+                position = page.entries[-1].event_id
+            if page.caught_up:
+                break
+        ctx.ledger.append([], cursor=(OFFERS_CURSOR, position))
         await until_quiet(ctx, emulator)
     return world
