@@ -22,59 +22,54 @@ class DeltaParts:
     rejected: list[RowProblem] = field(default_factory=list)
 
 
-SeenContent = dict[int, tuple[str, str]]
-"""hash() of a row's raw content -> (product id, row hash): rows whose raw content is unchanged skip normalizing.
-
-Only a 64-bit hash is kept, not the content (descriptions may be large); it lives in one process only.
-"""
+Seen = dict[str, tuple[int, str]]
+"""Per product: Python's hash() of the raw content last read and its row hash, so that an unchanged row is
+recognised without serializing it. In-process only; a 64-bit hash per product, not the content."""
 
 
 @dataclass(slots=True)
 class Digested:
     """Rows of one read: `items` to compare in full, and `unchanged` (product id -> stock) whose content
-    is known to equal what `known` has, so only their stock is compared."""
+    hash equals what `known` has, so only their stock is compared; `seen` for the next read."""
 
     items: list[Normalized]
     unchanged: dict[str, int]
-    seen: SeenContent
+    seen: Seen
 
 
 def digest_rows(
-    normalizer: RowNormalizer,
-    rows: Sequence[Sequence[Any]],
-    known: Mapping[str, KnownProduct],
-    seen: SeenContent,
+    normalizer: RowNormalizer, rows: Sequence[Sequence[Any]], known: Mapping[str, KnownProduct], seen: Seen
 ) -> Digested:
-    """Normalize `rows`, skipping rows whose raw content was seen before with the row hash `known` has."""
-    content_of, stock_position, digest, get = (
-        normalizer.content_of,
+    """Hash every row; normalize only the rows whose hash `known` does not have (or whose stock is odd)."""
+    content_of, hash_content, digest = normalizer.content_of, normalizer.hash_content, normalizer.digest
+    id_position, stock_position, get, remembered = (
+        normalizer.product_id_position,
         normalizer.stock_position,
-        normalizer.digest,
         known.get,
+        seen.get,
     )
     items: list[Normalized] = []
     unchanged: dict[str, int] = {}
-    now: SeenContent = {}
+    now: Seen = {}
     hits = 0
     for raw in rows:
-        content = hash(content_of(raw))
-        hit = seen.get(content)
-        if hit is not None:
-            product_id, row_hash = hit
-            previous = get(product_id)
-            stock = raw[stock_position]
-            if previous is not None and previous.row_hash == row_hash and type(stock) is int and stock >= 0:
-                unchanged[product_id] = stock
-                now[content] = hit
-                hits += 1
-                continue
-        item = digest(raw)
-        if not item.problems:
-            now[content] = (item.product_id, item.row_hash)
-        items.append(item)
+        raw_id = raw[id_position]
+        product_id = str(raw_id) if type(raw_id) is int else (text_value(raw_id) or "")
+        content = content_of(raw)
+        quick = hash(content)
+        cached = remembered(product_id)
+        row_hash = cached[1] if cached is not None and cached[0] == quick else hash_content(content)
+        now[product_id] = (quick, row_hash)
+        previous = get(product_id)
+        stock = raw[stock_position]
+        if previous is not None and previous.row_hash == row_hash and type(stock) is int and stock >= 0:
+            unchanged[product_id] = stock
+            hits += 1
+            continue
+        items.append(digest(raw, row_hash))
     if hits != len(unchanged) or any(item.product_id in unchanged for item in items):
         # A product returned by several rows: compare every row in full so that index_rows reports it.
-        return Digested([digest(raw) for raw in rows], {}, now)
+        return Digested([digest(raw) for raw in rows], {}, {})
     return Digested(items, unchanged, now)
 
 

@@ -16,7 +16,6 @@ STOCK_PROBLEM_PREFIX = "s:"
 """A RowProblem hash starting with this marks a problem with the stock value: a later valid stock re-reads the row."""
 
 _FIELD_SEP = "\x1f"
-_LIST_SEP = "\x1e"
 
 
 class Normalized(NamedTuple):
@@ -34,7 +33,7 @@ def _digest(text: str) -> str:
 
 
 class RowNormalizer:
-    """Normalizes rows of one query layout; `digest` is the fast path used by the diff."""
+    """Normalizes rows of one query layout; `content_hash` alone recognises an unchanged row."""
 
     def __init__(self, layout: Layout) -> None:
         get = layout.positions.get
@@ -52,10 +51,31 @@ class RowNormalizer:
         self._extras = layout.extras
         skip = {layout.positions.get("stock"), layout.positions.get("updated_at")}
         self._content = tuple(i for i in range(len(layout.names)) if i not in skip)
-        self.content_of = itemgetter(*self._content)
-        """The raw values that make up a row's content (everything but stock and updated_at)."""
+        self._content_of = itemgetter(*self._content)
+        names = _FIELD_SEP.join(layout.names[i] for i in self._content)
+        self._seed = blake2b(f"allegro-sync row 1{_FIELD_SEP}{names}".encode(), digest_size=16)
+        self.product_id_position = self._product_id
 
-    def digest(self, raw: Sequence[Any]) -> Normalized:
+    def content_hash(self, raw: Sequence[Any]) -> str:
+        """The row hash: of the raw values of every column but stock and updated_at, and of the column names.
+
+        Hashing what the driver returned (not the normalized values) lets an unchanged row be recognised
+        without normalizing it; a change that normalizes to the same values (trailing spaces) is reported
+        as a change, which costs nothing but an event.
+        """
+        return self.hash_content(self._content_of(raw))
+
+    def content_of(self, raw: Sequence[Any]) -> Any:
+        """The raw values `content_hash` covers."""
+        return self._content_of(raw)
+
+    def hash_content(self, content: Any) -> str:
+        state = self._seed.copy()
+        state.update(repr(content).encode("utf-8", "surrogatepass"))
+        return state.hexdigest()
+
+    def digest(self, raw: Sequence[Any], row_hash: str | None = None) -> Normalized:
+        """Normalize a row; `row_hash` is its `content_hash` when the caller has it already."""
         problems: list[str] = []
         value = raw[self._product_id]
         product_id = str(value) if type(value) is int else text_value(value)
@@ -109,29 +129,14 @@ class RowNormalizer:
             extra = tuple(pairs)
         if stock_problem:
             problems.append(stock_problem)
+        content_hash = row_hash or self.content_hash(raw)
         if problems:
-            content = _FIELD_SEP.join(repr(raw[i]) for i in self._content)
-            row_hash = _digest("problem" + _FIELD_SEP + content + _LIST_SEP + _LIST_SEP.join(problems))
+            problem_hash = _digest(_FIELD_SEP.join(("problem", content_hash, *problems)))
             if stock_problem:
-                row_hash = STOCK_PROBLEM_PREFIX + row_hash
-            return Normalized(product_id, row_hash, None, tuple(problems), ())
+                problem_hash = STOCK_PROBLEM_PREFIX + problem_hash
+            return Normalized(product_id, problem_hash, None, tuple(problems), ())
         fields = (external_id, title, price, listed, category, condition, ean, description, images, extra)
-        key = _FIELD_SEP.join(
-            (
-                product_id,
-                external_id,
-                title or "",
-                "" if price is None else str(price),
-                "1" if listed else "0",
-                category or "",
-                condition or "",
-                ean or "",
-                description or "",
-                _LIST_SEP.join(images),
-                _LIST_SEP.join([f"{name}={text}" for name, text in extra]) if extra else "",
-            )
-        )
-        return Normalized(product_id, _digest(key), stock, (), fields)
+        return Normalized(product_id, content_hash, stock, (), fields)
 
     def __call__(self, raw: Sequence[Any]) -> ProductRow | RowProblem:
         return build(self.digest(raw))

@@ -13,7 +13,7 @@ from adapters.warehouse.config import WarehouseConfig
 from adapters.warehouse.database import Database
 from adapters.warehouse.diff import (
     DeltaParts,
-    SeenContent,
+    Seen,
     classify,
     classify_unchanged,
     digest_rows,
@@ -38,7 +38,7 @@ class ProductReader:
         self._stock = select_text(config.stock_query, "stock_query") if config.stock_query else None
         self._normalizers: dict[tuple[str, ...], tuple[Layout, RowNormalizer]] = {}
         self._known_layout: Layout | None = None
-        self._seen: SeenContent = {}
+        self._seen: Seen = {}
 
     def products_layout(self) -> Layout:
         """The columns of products_query (asked of the database once, then remembered)."""
