@@ -276,6 +276,8 @@ def reset_consequences(name: str, current: str | None, target: str | None, setti
     """What moving cursor `name` from `current` to `target` means: what is read again and what is skipped."""
     old, new = current or "(beginning)", target or "(beginning)"
     head = f"{name} from {old} to {new}"
+    if current == target:
+        return [f"{head}: the cursor is already there; nothing is skipped or read again."]
     reconcile = f"the next reconciliation (every {settings.engine.reconcile_hours:g} h) reads every offer"
     if name == "allegro.orders":
         if target is None:
@@ -284,11 +286,15 @@ def reset_consequences(name: str, current: str | None, target: str | None, setti
                 "events already in the ledger are recognised by their id and skipped, and order lines are",
                 "decided from their state, so nothing is decremented twice.",
             ]
+        if current is not None and current.isdigit() and target.isdigit() and int(target) < int(current):
+            return [
+                f"{head}: the order events between them are read again;",
+                "they are recognised by their id and skipped, so nothing is decremented twice.",
+            ]
         return [
-            f"{head}: order events between them will NOT be read (if {new} is ahead of {old});",
+            f"{head}: order events between them will NOT be read;",
             f"the checkout-form sweep covers orders bought in the last {SWEEP_WINDOW_DAYS} days;",
             "older orders missed this way need `allegro-sync sync --since DATE`.",
-            f"If {new} is behind {old}, the events in between are read again and recognised as duplicates.",
         ]
     if name == "allegro.offers":
         if target is None:

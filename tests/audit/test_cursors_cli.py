@@ -38,10 +38,7 @@ def _events(config: Path) -> list[str]:
 def test_without_a_terminal_and_without_yes_it_explains_then_refuses(config: Path) -> None:
     code, out, err = cli(config, "cursors", "reset", "allegro.orders", "--to", "4711")
     assert code == 2
-    assert out.splitlines()[0] == (
-        "allegro.orders from (beginning) to 4711: order events between them will NOT be read (if 4711 is ahead of "
-        "(beginning));"
-    )
+    assert out.splitlines()[0] == "allegro.orders from (beginning) to 4711: order events between them will NOT be read;"
     assert "the checkout-form sweep covers orders bought in the last 10 days;" in out
     assert "`allegro-sync sync --since DATE`" in out
     assert err == "error: cursors reset allegro.orders: not confirmed; run it in a terminal or pass --yes\n"
@@ -62,6 +59,9 @@ def test_each_cursor_says_what_a_reset_reads_again_or_skips(config: Path) -> Non
         "the whole order journal (60 days) is read again" in to_beginning
         and "nothing is decremented twice" in to_beginning
     )
+    back = " ".join(reset_consequences("allegro.orders", "120", "100", settings))
+    assert "the order events between them are read again" in back and "nothing is decremented twice" in back
+    assert "already there" in " ".join(reset_consequences("allegro.orders", "7", "7", settings))
     offers = " ".join(reset_consequences("allegro.offers", "a", "b", settings))
     assert "offer events between them will NOT be read" in offers and "reconciliation (every 24 h)" in offers
     warehouse = " ".join(reset_consequences("warehouse.products", "{}", None, settings))
@@ -72,7 +72,7 @@ def _on_a_terminal(config: Path, answer: bytes) -> tuple[int, str]:
     """Run the real command with its stdin on a pseudo-terminal and type `answer` at the prompt."""
     leader, follower = pty.openpty()
     command = [sys.executable, "-c", "from engine.cli import main; main()"]
-    args = ["--config", str(config), "cursors", "reset", "warehouse.products", "--to", "beginning"]
+    args = ["--config", str(config), "cursors", "reset", "allegro.offers", "--to", "abc"]
     env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
     process = subprocess.Popen([*command, *args], stdin=follower, stdout=follower, stderr=follower, env=env)
     os.close(follower)
@@ -102,8 +102,8 @@ def _on_a_terminal(config: Path, answer: bytes) -> tuple[int, str]:
 
 def test_on_a_terminal_it_asks_and_no_changes_nothing(config: Path) -> None:
     code, shown = _on_a_terminal(config, b"n\n")
-    assert code == 1 and "every product row is read and compared again" in shown and "nothing changed" in shown
+    assert code == 1 and "offer events between them will NOT be read" in shown and "nothing changed" in shown
     assert _events(config) == []
     code, shown = _on_a_terminal(config, b"y\n")
-    assert code == 0 and "cursor warehouse.products moved from (beginning) to (beginning)" in shown
+    assert code == 0 and "cursor allegro.offers moved from (beginning) to abc" in shown
     assert _events(config) == ["CursorReset"]
