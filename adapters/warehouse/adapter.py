@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from adapters.warehouse.checks import check_sample, check_statement
-from adapters.warehouse.columns import layout_of, select_text, wrap_empty, wrap_sample
+from adapters.warehouse.checks import check_sample, check_statement, explain_text
+from adapters.warehouse.columns import Layout, layout_of, select_text, wrap_empty, wrap_sample
 from adapters.warehouse.config import WarehouseConfig
 from adapters.warehouse.database import Database
 from adapters.warehouse.links import write_offer_links
@@ -47,19 +48,32 @@ class SqlWarehouse:
     def validate(self) -> None:
         """Run the queries wrapped to return no rows (then a small sample) and name what is wrong.
 
-        Raises ConfigError for missing columns, unusable column types, a statement that is not a SELECT or
-        a missing table; RetryLater when the database cannot be reached.
+        The stock and write-back statements are EXPLAINed, not run. Raises ConfigError for missing columns,
+        unusable column types, a statement that is not a SELECT, a missing table or column; RetryLater when
+        the database cannot be reached.
         """
         products = select_text(self.config.products_query, "products_query")
         layout = self._reader.products_layout()
-        _, rows = self._db.fetch("products_query", wrap_sample(products, SAMPLE_ROWS))
-        check_sample(layout, rows, key="products_query")
+        _, rows_of_products = self._db.fetch("products_query", wrap_sample(products, SAMPLE_ROWS))
+        check_sample(layout, rows_of_products, key="products_query")
         if self.config.stock_query:
             stock = select_text(self.config.stock_query, "stock_query")
             keys, _ = self._db.fetch("stock_query", wrap_empty(stock))
             stock_layout = layout_of(keys, key="stock_query")
             _, rows = self._db.fetch("stock_query", wrap_sample(stock, SAMPLE_ROWS))
             check_sample(stock_layout, rows, key="stock_query")
+        self._explain_statements(layout, rows_of_products)
+
+    def _explain_statements(self, layout: Layout, sample: Sequence[Sequence[Any]]) -> None:
+        """EXPLAIN the stock and write-back statements (nothing runs), with a real product id when there is one."""
+        product_id: Any = sample[0][layout.positions["product_id"]] if sample else "0"
+        parameters = {"product_id": product_id, "quantity": 0, "offer_id": None, "offer_status": None,
+                      "status": None, "problem": None}  # fmt: skip
+        for key in ("decrement_stock", "increment_stock", "offer_linked"):
+            statement = getattr(self.config, key)
+            explained = explain_text(self._db.dialect_name, statement) if statement and statement.strip() else None
+            if explained is not None:
+                self._db.fetch(key, explained, parameters)
 
     def ensure_applied_table(self) -> None:
         """Create `[warehouse].applied_table` if missing (see WarehouseConfig for the opt-out)."""

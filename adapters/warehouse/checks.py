@@ -73,3 +73,18 @@ def check_statement(statement: str | None, *, key: str, required: Sequence[str],
             f"[warehouse].{key} does not use {', '.join(':' + name for name in missing)}; "
             f"it receives {', '.join(':' + name for name in required)}"
         )
+
+
+_EXPLAINABLE = ("UPDATE", "INSERT", "DELETE", "REPLACE", "WITH")
+
+
+def explain_text(dialect_name: str, statement: str) -> str | None:
+    """`EXPLAIN <statement>` for the dialect: the database checks tables and columns without running it.
+
+    None for statements EXPLAIN cannot take (a CALL to a stored procedure): those are checked at first use.
+    """
+    words = statement.split(None, 1)
+    if not words or words[0].upper() not in _EXPLAINABLE:
+        return None
+    prefix = "EXPLAIN QUERY PLAN" if dialect_name == "sqlite" else "EXPLAIN"
+    return f"{prefix} {statement.strip().rstrip(';')}"

@@ -81,6 +81,9 @@ def test_reserved_word_condition_as_a_column(make_warehouse: Any, admin: Engine)
     warehouse = make_warehouse(
         products_query=f"SELECT id AS product_id, {condition}, stock, updated_at FROM produkty",
         stock_query="SELECT id AS product_id, stock FROM produkty",
+        decrement_stock="UPDATE produkty SET stock = stock - :quantity WHERE id = :product_id",
+        increment_stock="UPDATE produkty SET stock = stock + :quantity WHERE id = :product_id",
+        offer_linked=None,
     )
     warehouse.validate()
     first = warehouse.read_delta({}, None)
@@ -190,3 +193,19 @@ def test_missing_postgres_database_is_a_url_problem(postgres_url: str) -> None:
             warehouse.validate()
     finally:
         warehouse.close()
+
+
+def test_a_broken_stock_statement_is_found_at_start_up_without_running_it(
+    make_warehouse: Any, sample: Any, admin: Engine
+) -> None:
+    make_warehouse().validate()  # the sample's statements are fine, and EXPLAIN changes nothing:
+    with admin.connect() as connection:
+        assert connection.execute(text("SELECT SUM(ilosc) FROM stany_magazynowe")).scalar() == sum(
+            connection.execute(text("SELECT ilosc FROM stany_magazynowe")).scalars()
+        )
+    broken = make_warehouse(decrement_stock="UPDATE stany SET ilosc = ilosc - :quantity WHERE towar_id = :product_id")
+    with pytest.raises(ConfigError, match=r"^\[warehouse\]\.decrement_stock failed on .*stany"):
+        broken.validate()
+    misspelt = make_warehouse(offer_linked="UPDATE towary SET allegro_idd = :offer_id WHERE id = :product_id")
+    with pytest.raises(ConfigError, match=r"^\[warehouse\]\.offer_linked failed on .*allegro_idd"):
+        misspelt.validate()
