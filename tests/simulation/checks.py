@@ -5,6 +5,7 @@ from __future__ import annotations
 from emulator.offers import PUBLISHING, status_of, stock_of
 from engine.commands import RestockOffer
 from engine.events import decode
+from engine.ports import StoredEvent
 from engine.reducer import reduce
 from engine.replay import differences, rebuild
 from engine.state import State
@@ -149,8 +150,20 @@ async def check_quiet(world: World) -> None:
         routes = {r: n for r, n in world.emu.stats.by_route.items() if r in ALLEGRO_WRITE_ROUTES}
         world.violate("Q1", None, f"{allegro_writes(world) - writes} Allegro writes in idle cycles ({routes})")
     if engine.ledger.last_seq() != rows:
-        new = [f"{e.stream}:{e.type}" for e in engine.ledger.events(after_seq=rows)]
-        world.violate("Q1", None, f"idle cycles appended {len(new)} ledger events: {new[:6]}")
+        seen = {_delivery(e) for e in engine.ledger.events(until_seq=rows) if e.type == "OrderEventObserved"}
+        new = [
+            f"{e.stream}:{e.type}"
+            for e in engine.ledger.events(after_seq=rows)
+            # Allegro re-delivering an order event under a new id is news from outside, not the engine's doing
+            if not (e.type == "OrderEventObserved" and _delivery(e) in seen)
+        ]
+        if new:
+            world.violate("Q1", None, f"idle cycles appended {len(new)} ledger events: {new[:6]}")
+
+
+def _delivery(event: StoredEvent) -> tuple[str, str, str]:
+    order = event.payload["order"]
+    return order["checkout_form_id"], order["type"], order["occurred_at"]
 
 
 def check_replay(world: World) -> None:

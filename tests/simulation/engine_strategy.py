@@ -82,7 +82,9 @@ class EngineStrategy:
         """kill -9: at a random request of a cycle (before or after Allegro handled it), or between cycles."""
         assert self.ctx is not None and self.transport is not None and self.client is not None
         if mid_cycle:
-            self.transport.kill_at = self.rng.randint(1, 14)
+            self.transport.count = 0
+            self.transport.kill_on_writes = self.rng.random() < 0.6
+            self.transport.kill_at = self.rng.randint(1, 2 if self.transport.kill_on_writes else 8)
             self.transport.kill_after_send = self.rng.random() < 0.5
             task = asyncio.create_task(run_once(self.ctx))
             self.transport.victim = task
@@ -90,7 +92,8 @@ class EngineStrategy:
                 await task
             except asyncio.CancelledError:
                 self.world.note(
-                    f"engine killed at request {self.transport.kill_at} "
+                    f"engine killed at {'write' if self.transport.kill_on_writes else 'request'} "
+                    f"{self.transport.kill_at} "
                     f"({'after' if self.transport.kill_after_send else 'before'} Allegro handled it)"
                 )
         self.transport.dead = True
