@@ -58,8 +58,10 @@ def digest_rows(
         content = content_of(raw)
         quick = hash(content)
         cached = remembered(product_id)
-        row_hash = cached[1] if cached is not None and cached[0] == quick else hash_content(content)
-        now[product_id] = (quick, row_hash)
+        if cached is None or cached[0] != quick:
+            cached = (quick, hash_content(content))
+        now[product_id] = cached
+        row_hash = cached[1]
         previous = get(product_id)
         stock = raw[stock_position]
         if previous is not None and previous.row_hash == row_hash and type(stock) is int and stock >= 0:

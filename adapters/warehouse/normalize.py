@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from hashlib import blake2b
 from operator import itemgetter
@@ -51,7 +51,8 @@ class RowNormalizer:
         self._extras = layout.extras
         skip = {layout.positions.get("stock"), layout.positions.get("updated_at")}
         self._content = tuple(i for i in range(len(layout.names)) if i not in skip)
-        self._content_of = itemgetter(*self._content)
+        self.content_of: Callable[[Sequence[Any]], Any] = itemgetter(*self._content)
+        """The raw values `content_hash` covers (every column but stock and updated_at)."""
         names = _FIELD_SEP.join(layout.names[i] for i in self._content)
         self._seed = blake2b(f"allegro-sync row 1{_FIELD_SEP}{names}".encode(), digest_size=16)
         self.product_id_position = self._product_id
@@ -63,11 +64,7 @@ class RowNormalizer:
         without normalizing it; a change that normalizes to the same values (trailing spaces) is reported
         as a change, which costs nothing but an event.
         """
-        return self.hash_content(self._content_of(raw))
-
-    def content_of(self, raw: Sequence[Any]) -> Any:
-        """The raw values `content_hash` covers."""
-        return self._content_of(raw)
+        return self.hash_content(self.content_of(raw))
 
     def hash_content(self, content: Any) -> str:
         state = self._seed.copy()
