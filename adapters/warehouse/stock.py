@@ -128,7 +128,7 @@ class StockApplier:
             log.warning("warehouse %s: batch of stock changes lost (%s); applying one by one", self._db.display, abort)
         except sa_exc.DBAPIError as error:  # the COMMIT itself failed: outcome unknown, the keys will tell
             if classify(error) is not Failure.RETRY:
-                raise self._db.translate(error, "decrement_stock") from error
+                raise self._db.translate(error, self._key_of(changes[0])) from error
             log.warning(
                 "warehouse %s: commit of stock changes failed (%s); applying one by one", self._db.display, error
             )
