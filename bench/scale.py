@@ -11,8 +11,12 @@ idle scenario covers linked offers) and anything that writes to Allegro.
 
 from __future__ import annotations
 
+import asyncio
 import gc
-import tempfile
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,29 +75,70 @@ def warehouse_figures(world: World) -> dict[str, Any]:
     }
 
 
-async def idle_point(folder: Path, emulator: Emulator, products: int) -> dict[str, Any]:
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+async def ingest_point(folder: Path, emulator: Emulator, products: int) -> dict[str, Any]:
+    """Create the world and run its first cycle (every product is new: the initial import)."""
     emulator.faults(latency_ms=0, client_rate_limit_per_minute=NO_LIMIT)
     world = World(folder, emulator, products, listing=False)
     _live_world(emulator, LATENCY_MS)
     async with world.context() as ctx:
         first = await measured_cycle(ctx, emulator)
-        rows = world.ledger_rows()
-        cpu, wall, requests = Series(), Series(), Series()
-        for _ in range(IDLE_CYCLES):
-            figures = await measured_cycle(ctx, emulator)
-            cpu.values.append(figures.report.cpu_seconds)
-            wall.values.append(figures.report.duration_seconds)
-            requests.values.append(figures.requests.total)
-        added = sum(world.ledger_rows().values()) - sum(rows.values())
     return {
         "products": products,
         "first_ingest_cpu_s": first.report.cpu_seconds,
+        "first_ingest_wall_s": first.report.duration_seconds,
         "first_ingest_events": sum(first.report.events_in.values()),
+    }
+
+
+async def idle_in_fresh_process(folder: Path, base_url: str) -> dict[str, Any]:
+    """Runs in a child process: a restarted engine (projection loaded from the ledger), then idle cycles.
+    Its peak RSS is what a long-running engine needs for this many products, without the initial import."""
+    world = World(folder, None, 0)
+    emulator = Emulator.attach(base_url)
+    try:
+        async with world.context() as ctx:
+            with clocks() as startup:
+                await measured_cycle(ctx, emulator)
+            rows = world.ledger_rows()
+            cpu, wall, requests = Series(), Series(), Series()
+            for _ in range(IDLE_CYCLES):
+                figures = await measured_cycle(ctx, emulator)
+                cpu.values.append(figures.report.cpu_seconds)
+                wall.values.append(figures.report.duration_seconds)
+                requests.values.append(figures.requests.total)
+            added = sum(world.ledger_rows().values()) - sum(rows.values())
+            gc.collect()
+            rss = current_rss_mb()
+    finally:
+        emulator.control.close()
+    return {
+        "startup_cycle_cpu_s": round(startup.cpu, 3),
         "idle_requests_per_cycle": requests.summary(1)["median"],
         "idle_cpu_s_per_cycle": cpu.summary(3),
         "idle_wall_s_per_cycle": wall.summary(3),
         "idle_ledger_rows_added": added,
+        "engine_rss_mb_after_idle": rss,
+        "engine_peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _idle_child(folder: Path, base_url: str) -> dict[str, Any]:
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scale", str(folder), base_url],
+        capture_output=True, text=True, env=env, cwd=root, check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"the idle child failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 async def run(folder: Path, sizes: list[int], emit: Any) -> None:
@@ -101,18 +146,15 @@ async def run(folder: Path, sizes: list[int], emit: Any) -> None:
     points = []
     try:
         for products in sizes:
-            points.append(await idle_point(folder / f"p{products}", emulator, products))
+            point = await ingest_point(folder / f"p{products}", emulator, products)
             gc.collect()
+            point["import_process_peak_rss_mb"] = peak_rss_mb()
+            point.update(_idle_child(folder / f"p{products}", emulator.base_url))
+            points.append(point)
     finally:
         emulator.stop()
     largest = sizes[-1]
-    with tempfile.TemporaryDirectory() as scratch:
-        emulator = Emulator()
-        try:
-            world = World(Path(scratch), emulator, largest, listing=False)
-            reads = warehouse_figures(world)
-        finally:
-            emulator.stop()
+    reads = warehouse_figures(World(folder / f"p{largest}", None, largest))
     base = points[0]
     emit(
         {
@@ -124,7 +166,14 @@ async def run(folder: Path, sizes: list[int], emit: Any) -> None:
                 str(p["products"]): round(p["idle_cpu_s_per_cycle"]["median"] / base["idle_cpu_s_per_cycle"]["median"], 1)
                 for p in points
             },
-            "peak_rss_mb": peak_rss_mb(),
-            "note": "scale worlds run with [flows] listing = false: products are in the ledger, no offers",
+            "peak_rss_mb": points[-1]["engine_peak_rss_mb"],
+            "import_peak_rss_mb": points[-1]["import_process_peak_rss_mb"],
+            "note": "scale worlds run with [flows] listing = false: products are in the ledger, no offers. "
+            "peak_rss_mb: a restarted engine process at the largest size (projection loaded, idle cycles); "
+            "import_peak_rss_mb: the process that ran the first cycle of every size (the initial import)",
         }
     )
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(idle_in_fresh_process(Path(sys.argv[1]), sys.argv[2]))))

@@ -74,6 +74,14 @@ class Emulator:
                     raise RuntimeError("the emulator did not start") from None
                 time.sleep(0.05)
 
+    @classmethod
+    def attach(cls, base_url: str) -> Emulator:
+        """A control client for an emulator another process started (`stop` is not for it)."""
+        emulator = cls.__new__(cls)
+        emulator.base_url = base_url
+        emulator.control = httpx.Client(base_url=base_url, timeout=60)
+        return emulator
+
     def faults(self, **switches: Any) -> dict[str, Any]:
         answer = self.control.put("/__emulator/faults", json=switches)
         answer.raise_for_status()
@@ -138,13 +146,17 @@ class Requests:
 class World:
     """A folder with a sample warehouse of `products` products, a config, a ledger and tokens for the emulator."""
 
-    def __init__(self, folder: Path, emulator: Emulator, products: int, seed: int = 0, *, listing: bool = True) -> None:
+    def __init__(
+        self, folder: Path, emulator: Emulator | None, products: int, seed: int = 0, *, listing: bool = True
+    ) -> None:
         self.folder = folder
-        self.emulator = emulator
         self.products = products
-        folder.mkdir(parents=True, exist_ok=True)
         self.warehouse_url = f"sqlite:///{folder / 'warehouse.db'}"
         self.ledger_url = f"sqlite:///{folder / 'state.db'}"
+        if emulator is None:  # reopen a world another process set up (the emulator is still running)
+            self.settings = load_settings(folder / "config.toml", env={"ALLEGRO_CLIENT_SECRET": "emulator-secret"})
+            return
+        folder.mkdir(parents=True, exist_ok=True)
         create_sample_warehouse(self.warehouse_url, products=products, seed=seed)
         config = write_config(folder, products)
         body = config.read_text(encoding="utf-8")
