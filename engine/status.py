@@ -37,7 +37,7 @@ def collect(settings: Settings, ledger: Ledger, now: datetime) -> dict[str, Any]
     """Everything `status` shows, as JSON-able data (see `SCHEMA`)."""
     url = settings.engine.state_url
     path = sqlite_path(url.reveal())
-    folded_seq, rows = ledger.load_projection()
+    folded_seq, rows = _attention_rows(ledger)
     head_seq = ledger.last_seq()
     counts = _command_counts(ledger)
     cursors = [cursor_health(c.name, c.position, c.updated_at, now) for c in ledger.cursors()]
@@ -275,6 +275,19 @@ def _projection_summary(rows: Iterable[tuple[tuple[str, str], Mapping[str, Any]]
 
 def _unprefixed(message: str, product_id: str) -> str:
     return message.replace(f"product {product_id}: ", "")
+
+
+ATTENTION = ('"problems":["', '"hold_until":"', '"unknown":"', '"status":"UNMAPPED"')
+"""JSON fragments of the projection rows `status` shows (a set value, not null or empty)."""
+
+
+def _attention_rows(ledger: Ledger) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
+    """The folded seq and the product and line rows worth showing; the SQL ledger filters them in SQL."""
+    containing = getattr(ledger, "projection_rows_containing", None)
+    folded_of = getattr(ledger, "folded_seq", None)
+    if callable(containing) and callable(folded_of):
+        return int(folded_of()), dict(containing(("product", "line"), ATTENTION))
+    return ledger.load_projection()
 
 
 def _natural(key: str) -> tuple[int, int | str]:

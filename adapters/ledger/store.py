@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -154,6 +154,19 @@ class SqlLedger(Snapshots):
             self._set_folded_seq(connection, folded_seq)
             if new_commands:
                 connection.execute(insert_ignoring(dialect, outbox, ["id"]), new_commands)
+
+    def projection_rows_containing(
+        self, kinds: Sequence[str], fragments: Sequence[str]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Projection rows of `kinds` whose JSON text contains any of `fragments` (e.g. `"problems":["`).
+
+        Lets `status` pick the few rows worth showing without decoding the whole projection; rows are written
+        by `dump_json` (compact orjson), so a fragment like `"hold_until":"` matches exactly the set values.
+        """
+        matches = or_(*(projection.c.data.contains(fragment, autoescape=True) for fragment in fragments))
+        query = select(projection).where(projection.c.kind.in_(list(kinds)), matches)
+        with self._transaction() as connection:
+            return {(row.kind, row.key): load_json(row.data) for row in connection.execute(query)}
 
     def folded_seq(self) -> int:
         """The seq the projection is folded up to (without loading the projection)."""
