@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from engine import events as ev
-from engine import outcomes
+from engine import outcomes, quantity
 from engine.context import Context
 from engine.errors import RetryLater, SkipItem
 from engine.failpoints import failpoint
+from engine.fold import state_of
 from engine.ingest import record_reads
 from engine.model import OfferSnapshot
 from engine.ports import CommandRecord
@@ -57,7 +58,7 @@ async def _create(ctx: Context, command: CommandRecord, adopted: OfferSnapshot |
     payload = command.payload
     try:
         if adopted is None:
-            body: dict[str, Any] = dict(payload["body"])
+            body = _with_current_stock(ctx, payload["product_id"], dict(payload["body"]))
             ean = payload.get("ean")
             if ean:
                 product = await ctx.allegro.product_by_gtin(ean)
@@ -87,6 +88,19 @@ async def _create(ctx: Context, command: CommandRecord, adopted: OfferSnapshot |
     outcomes.done(ctx, command, created)
 
 
+def _with_current_stock(ctx: Context, product_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The quantity to publish is the target now, not when the command was planned: a create retried later
+    must not publish stock that has been sold meanwhile."""
+    state = state_of(ctx)
+    product = state.products.get(product_id)
+    goal = quantity.target(product, state.offers_of(product), state.policy) if product is not None else None
+    available = 0 if goal is None or (product is not None and product.unknown) else goal.available
+    body["stock"] = {"available": available, "unit": "UNIT"}
+    publish = state.policy.offer_defaults.publish and available > 0
+    body["publication"] = {"status": "ACTIVE" if publish else "INACTIVE"}
+    return body
+
+
 def _patch_body(command: CommandRecord) -> tuple[str, dict[str, Any]]:
     p = command.payload
     if command.kind == "end_offer":
@@ -108,7 +122,7 @@ async def _patch(ctx: Context, command: CommandRecord) -> None:
     purpose, body = _patch_body(command)
     offer_id = command.payload["offer_id"]
     try:
-        snapshot = await _patch_once(ctx, command, purpose, offer_id, body)
+        snapshot = await _patch_once(ctx, purpose, offer_id, body)
         failpoint("after_http_write")
     except RetryLater as exc:
         outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds)
@@ -127,12 +141,10 @@ async def _patch(ctx: Context, command: CommandRecord) -> None:
     outcomes.done(ctx, command, patched)
 
 
-async def _patch_once(
-    ctx: Context, command: CommandRecord, purpose: str, offer_id: str, body: dict[str, Any]
-) -> OfferSnapshot:
-    if purpose == "restock" and command.attempts > 1:
-        # A retried restock may already have been applied and bought from since: re-sending the absolute
-        # stock would resurrect those units, so read first.
+async def _patch_once(ctx: Context, purpose: str, offer_id: str, body: dict[str, Any]) -> OfferSnapshot:
+    if purpose == "restock":
+        # An absolute stock is only safe on an offer nobody can buy. Read first: a restock sent before (and
+        # bought from since), or an offer re-activated meanwhile, must not get its sold units back.
         (current,) = await ctx.allegro.offer_parts([offer_id])
         if current.status.buyable:
             return current
@@ -154,6 +166,6 @@ async def send_verifications(ctx: Context, commands: list[CommandRecord]) -> Non
         for command in commands:
             outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds)
         return
-    record_reads(ctx, snapshots, why="verify")
+    record_reads(ctx, snapshots, why="verify", asked_by={c.payload["offer_id"]: c.id for c in commands})
     for command in commands:
         outcomes.done(ctx, command)

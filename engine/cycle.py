@@ -96,10 +96,10 @@ async def _cycle(
         return
     for _ in range(FOLLOW_UP_ROUNDS):
         sent = await dispatch(ctx, progress=progress)
-        if not sent:
-            break
         report.commands_out.update(sent)
-        _reduce(ctx, report, "engine", 0)
+        follow_ups = _reduce(ctx, report, "engine", 0)
+        if not sent and not follow_ups:
+            break
 
 
 async def _sync(value: int) -> int:
@@ -123,12 +123,14 @@ async def _step(report: CycleReport, name: str, step: Callable[[], Awaitable[int
     _reduce(ctx, report, name, appended)
 
 
-def _reduce(ctx: Context, report: CycleReport, name: str, appended: int) -> None:
+def _reduce(ctx: Context, report: CycleReport, name: str, appended: int) -> int:
+    """Fold what is new; returns how many new commands that planned."""
     if appended:
         report.events_in[name] += appended
     result = fold(ctx)
     report.held += len(result.held)
     report.errors += result.errors
+    return len(result.commands)
 
 
 def _configuration(ctx: Context) -> int:

@@ -283,6 +283,19 @@ class CommandFailed(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OffersUnread(Event):
+    """Offer events asked for reads that failed: the offers are verified later through the outbox."""
+
+    STREAM = ENGINE
+    offer_ids: tuple[str, ...]
+    reason: str
+
+    @property
+    def entity(self) -> str:
+        return "offers:unread"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class JournalResynced(Event):
     """A journal refused our cursor (past its retention): a full reconciliation ran, then the cursor moved."""
 
@@ -357,6 +370,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StockApplied,
         CommandFailed,
         JournalResynced,
+        OffersUnread,
         CursorReset,
         CommandRetried,
         PlanApproved,

@@ -15,15 +15,15 @@ import orjson
 from engine import events as ev
 from engine.codec import format_time
 from engine.context import Context
-from engine.errors import Resync
+from engine.errors import Resync, RetryLater, SkipItem
 from engine.fold import state_of
 from engine.model import KnownProduct, OfferSnapshot
+from engine.offer_rules import CHANGES_WORTH_A_READ
 from engine.state import State
 
 ORDERS_CURSOR = "allegro.orders"
 OFFERS_CURSOR = "allegro.offers"
 WAREHOUSE_CURSOR = "warehouse.products"
-READ_AFTER = frozenset({"OFFER_STOCK_CHANGED", "OFFER_PRICE_CHANGED", "OFFER_ACTIVATED"})
 RETENTION = {ORDERS_CURSOR: timedelta(days=60), OFFERS_CURSOR: timedelta(hours=24)}
 """How long Allegro keeps each journal; a cursor that has not moved for longer may point past it."""
 RETENTION_MARGIN = 0.95
@@ -101,34 +101,43 @@ async def offers_journal(ctx: Context) -> int:
                 to_read |= {
                     e.offer_id
                     for e in page.entries
-                    if e.type in READ_AFTER and _relevant(state, e.offer_id, e.external_id)
+                    if e.type in CHANGES_WORTH_A_READ and _relevant(state, e.offer_id, e.external_id)
                 }
         elif first_start:
             ledger.append([], cursor=(OFFERS_CURSOR, position))
         if page.caught_up:
             break
     if to_read:
-        appended += record_reads(ctx, await ctx.allegro.offer_parts(sorted(to_read)), why="journal")
+        try:
+            snapshots = await ctx.allegro.offer_parts(sorted(to_read))
+        except (RetryLater, SkipItem) as exc:
+            # The events are recorded and the cursor moved: remember the owed reads so they are not lost.
+            unread = ev.OffersUnread(occurred_at=ctx.clock.now(), offer_ids=tuple(sorted(to_read)), reason=str(exc))
+            return appended + len(ctx.ledger.append([ev.encode(unread, f"unread:{position}")]))
+        appended += record_reads(ctx, snapshots, why="journal")
     return appended
 
 
 def _relevant(state: State, offer_id: str, external_id: str | None) -> bool:
-    offer = state.offers.get(offer_id)
-    if offer is not None:
-        return offer.inflight is None
-    return external_id is not None and external_id in state.by_external
+    """Offers we manage are read back through the outbox (the reducer asks); read at once only an offer we
+    do not know yet whose external id is one of our products (the seller listed it himself)."""
+    return offer_id not in state.offers and external_id is not None and external_id in state.by_external
 
 
-def record_reads(ctx: Context, snapshots: list[OfferSnapshot], *, why: str) -> int:
-    """Append the reads that tell the model something new (or that `why` demands, like a verification)."""
+def record_reads(
+    ctx: Context, snapshots: list[OfferSnapshot], *, why: str, asked_by: dict[str, str] | None = None
+) -> int:
+    """Append the reads that tell the model something new. A verification (`asked_by`: offer id -> the
+    command that asked) is always recorded, under that command's id, since it answers that command."""
     state = state_of(ctx)
     batch = []
     for snap in snapshots:
-        if why != "verify" and not _news(state, snap):
+        asker = (asked_by or {}).get(snap.offer_id)
+        if asker is None and not _news(state, snap):
             continue
         event = ev.OfferObserved(occurred_at=snap.read_at, offer=snap, why=why)
         key = f"{why}:{snap.offer_id}:{format_time(snap.read_at)}:{snap.status.value}:{snap.available}:{snap.price}"
-        batch.append(ev.encode(event, key))
+        batch.append(ev.encode(event, f"{why}:{asker}" if asker else key))
     return len(ctx.ledger.append(batch))
 
 

@@ -6,7 +6,7 @@ Part of the pure reducer (see `engine.reducer`): no clock, no I/O; times come fr
 from __future__ import annotations
 
 from engine import planning
-from engine.commands import Command, VerifyOffer, command_id
+from engine.commands import Command
 from engine.events import (
     CommandFailed,
     OfferCreated,
@@ -14,12 +14,15 @@ from engine.events import (
     OfferObserved,
     OfferPatched,
     OfferRejected,
+    OffersUnread,
     PriceChanged,
     QuantityChanged,
 )
 from engine.model import OfferSnapshot, OfferStatus
 from engine.orders import READ_PRECISION
 from engine.state import OfferState, ProductState, State
+
+CHANGES_WORTH_A_READ = frozenset({"OFFER_STOCK_CHANGED", "OFFER_PRICE_CHANGED", "OFFER_ACTIVATED"})
 
 # ---------------------------------------------------------------------------------------------- offers
 
@@ -29,14 +32,37 @@ def offer_event(state: State, event: OfferEventObserved, seq: int) -> list[Comma
     offer = state.offers.get(info.offer_id)
     if offer is None:
         return []
-    if info.type == "OFFER_ENDED":
+    if info.type == "OFFER_ENDED" and not offer.status.buyable and offer.ended_by is None:
+        # Someone re-activated it (see below) and it ended again, e.g. sold out: take the new reason.
+        offer.ended_by = info.ended_by or "UNKNOWN"
+        state.touch("offer", offer.offer_id)
+        if offer.product_id is not None:
+            planning.hold(state, state.products[offer.product_id], event.occurred_at)
+    elif info.type == "OFFER_ENDED":
         planning.end_observed(state, offer, info.ended_by or "UNKNOWN", event.occurred_at)
     elif info.type == "OFFER_ARCHIVED":
         offer.status = OfferStatus.ARCHIVED
         state.touch("offer", offer.offer_id)
+    elif info.type in CHANGES_WORTH_A_READ:
+        if info.type == "OFFER_ACTIVATED" and not offer.status.buyable and offer.inflight is None:
+            # Activated by someone else after the end we know of: the old end reason no longer holds.
+            offer.ended_by = None
+        # The event carries no values: read the offer back through the outbox (crash-safe, batched, after
+        # any operation in flight), so that a seller's panel edit is noticed without waiting for reconciliation.
+        planning.needs_verify(state, offer, f"{info.type}: read the new stock, price and status")
     else:
         return []
     return planning.plan_products(state, {offer.product_id} if offer.product_id else set(), seq)
+
+
+def offers_unread(state: State, event: OffersUnread, seq: int) -> list[Command]:
+    touched: set[str] = set()
+    for offer_id in event.offer_ids:
+        offer = state.offers.get(offer_id)
+        if offer is not None and offer.product_id is not None:
+            planning.needs_verify(state, offer, f"its read after a journal event failed ({event.reason})")
+            touched.add(offer.product_id)
+    return planning.plan_products(state, touched, seq)
 
 
 def offer_observed(state: State, event: OfferObserved, seq: int) -> list[Command]:
@@ -46,11 +72,13 @@ def offer_observed(state: State, event: OfferObserved, seq: int) -> list[Command
         product = state.product_for(seen.external_id, None)
         offer = _new_offer(state, seen, product)
         return planning.plan_products(state, {product.product_id} if product else set(), seq)
+    if event.why == "verify" and offer.inflight_kind == "verify_offer":
+        offer.inflight = offer.inflight_kind = None
     if offer.inflight is not None:
         return []
     _apply_read(state, offer, seen)
     if event.why == "verify":
-        offer.needs_verify = False
+        offer.needs_verify, offer.verify_reason, offer.distrusted = False, "", False
     return planning.plan_products(state, {offer.product_id} if offer.product_id else set(), seq)
 
 
@@ -102,18 +130,10 @@ def _apply_read(state: State, offer: OfferState, seen: OfferSnapshot) -> None:
 
 
 def _finish(state: State, offer: OfferState, command_id_: str, seq: int) -> list[Command]:
-    """Free the offer's slot; a pending verification goes first."""
+    """Free the offer's slot and plan what comes next (a pending verification among it)."""
     if offer.inflight == command_id_:
         offer.inflight = offer.inflight_kind = None
     state.touch("offer", offer.offer_id)
-    if offer.needs_verify and offer.inflight is None:
-        return [
-            VerifyOffer(
-                id=command_id(VerifyOffer.KIND, offer.offer_id, str(seq)),
-                reason="the last operation failed or an order was cancelled: read the offer before any increase",
-                offer_id=offer.offer_id,
-            )
-        ]
     return planning.plan_products(state, {offer.product_id} if offer.product_id else set(), seq)
 
 
@@ -147,7 +167,7 @@ def quantity_changed(state: State, event: QuantityChanged, seq: int) -> list[Com
     if event.succeeded and offer.status.buyable:
         offer.expected += event.delta
     elif not event.succeeded:
-        offer.needs_verify = True
+        planning.needs_verify(state, offer, "the last operation on it failed: read it back first", first=True)
     return _finish(state, offer, event.command_id, seq)
 
 
@@ -181,7 +201,7 @@ def offer_patched(state: State, event: OfferPatched, seq: int) -> list[Command]:
 def command_failed(state: State, event: CommandFailed, seq: int) -> list[Command]:
     offer = state.offers.get(event.target)
     if offer is not None and offer.inflight == event.command_id:
-        offer.needs_verify = True
+        planning.needs_verify(state, offer, "the last operation on it failed: read it back first", first=True)
         return _finish(state, offer, event.command_id, seq)
     product = state.products.get(event.target)
     if product is not None and product.creating == event.command_id:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from engine import planning
-from engine.commands import ChangeStock, Command, VerifyOffer, command_id
+from engine.commands import ChangeStock, Command, command_id
 from engine.model import OrderLine
 from engine.state import (
     APPLIED,
@@ -76,9 +76,18 @@ def _consume(state: State, offer: OfferState, quantity: int, bought_at: datetime
         taken = min(quantity, offer.expected)
         offer.expected -= taken
         quantity -= taken
-        if offer.expected == 0 and bought_at is not None:
+        if offer.expected == 0 and bought_at is not None and offer.inflight is None:
             # Allegro ends a sold-out offer itself (EMPTY_STOCK): no PATCH needed, and no GAIN may follow.
+            # Not while an operation is in flight: an increase may have landed first.
             planning.end_observed(state, offer, "EMPTY_STOCK", bought_at)
+    elif (
+        offer.status.buyable
+        and bought_at is not None
+        and offer.baseline_at is not None
+        and (bought_at >= offer.baseline_at - READ_PRECISION)
+    ):
+        # Bought in the very second of our last read: counted as already in it (the safe side), but read again.
+        planning.needs_verify(state, offer, "a purchase fell in the second of the last read: read the offer again")
     offer.shadow -= min(offer.shadow, quantity)
     state.touch("offer", offer.offer_id)
 
@@ -100,7 +109,7 @@ def decrements(state: State, form: FormState) -> list[Command]:
     return commands
 
 
-def cancel(state: State, form: FormState, cause: int) -> tuple[list[Command], set[str]]:
+def cancel(state: State, form: FormState) -> tuple[list[Command], set[str]]:
     """The order was cancelled: release what was not taken off stock, give back what was."""
     commands: list[Command] = []
     touched: set[str] = set()
@@ -126,15 +135,9 @@ def cancel(state: State, form: FormState, cause: int) -> tuple[list[Command], se
         if product is not None:
             touched.add(product.product_id)
         offer = state.offers.get(line.offer_id)
-        if offer is not None and not offer.needs_verify:
-            offer.needs_verify = True
-            state.touch("offer", offer.offer_id)
-            commands.append(
-                VerifyOffer(
-                    id=command_id(VerifyOffer.KIND, offer.offer_id, str(cause)),
-                    reason=f"order line {key} cancelled: read whether Allegro put the units back before any increase",
-                    offer_id=offer.offer_id,
-                )
+        if offer is not None:
+            planning.needs_verify(
+                state, offer, f"order line {key} cancelled: read whether Allegro put the units back before any increase"
             )
     return commands, touched
 

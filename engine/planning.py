@@ -17,6 +17,7 @@ from engine.commands import (
     EndOffer,
     RestockOffer,
     UpdateOffer,
+    VerifyOffer,
     WriteBack,
     command_id,
 )
@@ -72,10 +73,22 @@ def plan_product(state: State, product: ProductState, cause: int) -> list[Comman
                 )
             ]
         return []
-    if policy.flows.stock:
+    if policy.flows.stock and not primary.distrusted:
         command = _quantity(state, product, primary, cause)
         if command is not None:
             return [command]
+    if primary.needs_verify:
+        return [
+            _start(
+                state,
+                primary,
+                VerifyOffer(
+                    id=command_id(VerifyOffer.KIND, primary.offer_id, str(cause)),
+                    reason=primary.verify_reason or "read the offer back before any increase",
+                    offer_id=primary.offer_id,
+                ),
+            )
+        ]
     row = product.row
     assert row is not None
     if policy.flows.price and row.price is not None and primary.price != row.price:
@@ -180,6 +193,19 @@ def write_back(
             problem=problem,
         )
     ]
+
+
+def needs_verify(state: State, offer: OfferState, reason: str, *, first: bool = False) -> None:
+    """Hold the offer's increases until a read shows what Allegro really has; `first`: hold everything
+    (an operation failed, so even a decrease computed from the model could be wrong). Only the offer the
+    engine manages is verified: the seller's other offers for the product are read, never written."""
+    product = state.products.get(offer.product_id) if offer.product_id is not None else None
+    if product is None or product.offer_id != offer.offer_id:
+        return
+    if not offer.needs_verify:
+        offer.needs_verify, offer.verify_reason = True, reason
+    offer.distrusted = offer.distrusted or first
+    state.touch("offer", offer.offer_id)
 
 
 def end_observed(state: State, offer: OfferState, ended_by: str, at: datetime) -> None:

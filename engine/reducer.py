@@ -26,6 +26,7 @@ from engine.events import (
     OfferObserved,
     OfferPatched,
     OfferRejected,
+    OffersUnread,
     OrderEventObserved,
     OrderJournalCovered,
     PlanApproved,
@@ -88,9 +89,10 @@ def _order_event(state: State, event: OrderEventObserved, seq: int) -> list[Comm
     touched = orders.see_lines(state, form, order.lines)
     if order.type == "READY_FOR_PROCESSING" and not form.ready:
         form.ready = True
+        state.touch("form", form.checkout_form_id)
     commands: list[Command] = []
     if order.type in CANCELLING and not form.cancelled:
-        cancelled, more = orders.cancel(state, form, seq)
+        cancelled, more = orders.cancel(state, form)
         commands += cancelled
         touched |= more
     return commands + orders.decrements(state, form) + planning.plan_products(state, touched, seq)
@@ -100,11 +102,12 @@ def _checkout_form(state: State, event: CheckoutFormObserved, seq: int) -> list[
     snapshot = event.form
     form = orders.form_for(state, snapshot.checkout_form_id)
     touched = orders.see_lines(state, form, snapshot.lines)
-    if snapshot.status == "READY_FOR_PROCESSING":
+    if snapshot.status == "READY_FOR_PROCESSING" and not form.ready:
         form.ready = True
+        state.touch("form", form.checkout_form_id)
     commands: list[Command] = []
     if snapshot.status == "CANCELLED" and not form.cancelled:
-        cancelled, more = orders.cancel(state, form, seq)
+        cancelled, more = orders.cancel(state, form)
         commands += cancelled
         touched |= more
     return commands + orders.decrements(state, form) + planning.plan_products(state, touched, seq)
@@ -185,6 +188,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     CommandFailed: offer_rules.command_failed,
     CursorReset: _audit_only,
     JournalResynced: _audit_only,
+    OffersUnread: offer_rules.offers_unread,
     CommandRetried: _audit_only,
     PlanApproved: _audit_only,
 }

@@ -13,7 +13,7 @@ from engine.commands import Command
 from engine.events import decode
 from engine.ports import CommandRecord, StoredEvent
 from engine.reducer import reduce
-from engine.state import State, all_rows
+from engine.state import State, all_rows, from_rows
 
 
 @dataclass(slots=True)
@@ -50,6 +50,8 @@ def differences(
     """Every difference between a rebuild and the stored projection and outbox, one line each."""
     found = list(rebuilt.unreadable)
     fresh = all_rows(rebuilt.state)
+    # Rows written by an older release lack newer fields: read them as this release does (defaults filled).
+    stored_rows = all_rows(from_rows(stored_rows)) | {k: v for k, v in stored_rows.items() if k not in fresh}
     for key in sorted(set(fresh) | set(stored_rows)):
         kind, name = key
         if key not in stored_rows:

@@ -156,11 +156,6 @@ def test_the_rows_a_fold_persists_are_the_whole_projection(steps: list[tuple[Any
 import pytest  # noqa: E402
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: engine/reducer.py _order_event/_checkout_form set form.ready without state.touch('form', ...): "
-    "the payment of a known form is not persisted, replay --verify reports 'form ...: differs in ready'",
-)
 def test_payment_of_a_known_form_is_persisted_in_the_projection() -> None:
     steps: list[tuple[Any, ...]] = [("order", "cf1", "BOUGHT", 1), ("order", "cf1", "READY_FOR_PROCESSING", 1)]
     state, rows = _persisted_like_fold(steps)

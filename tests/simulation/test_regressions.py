@@ -11,25 +11,18 @@ import pytest
 
 from tests.simulation.test_world import run_ours
 
-B1 = "B1 engine/ingest.py record_reads: a repeated verify read in the same second is deduplicated; needs_verify stays"
-B2 = "B2 engine/reducer.py: form.ready is set without state.touch; the stored projection differs from a replay"
-B3 = "B3 engine/planning.py: CreateOffer carries the ATP of its planning; a late retry publishes a stale quantity"
-B4 = "B4 engine/orders.py _consume: a purchase in the second of a baseline read is never re-verified; E > Allegro"
-B5 = "B5 engine/orders.py _consume: sold out assumed while a GAIN is in flight; restock PATCHes an ACTIVE offer"
-B6 = "B6 engine/cycle.py _cycle: outcomes recorded by poll_batches are folded only next cycle; reaction is late"
-
 REGRESSIONS: list[tuple[int, str, str]] = [
-    # seed, open bug (or "" once fixed), what it caught
-    (0, B1, "needs_verify never cleared: the offer is never restocked although the warehouse has stock"),
-    (20, B1, "verify read while a GAIN is in flight is ignored; the re-verify in the same second is dropped"),
-    (3, B2, "replay --verify reports a READY_FOR_PROCESSING form whose stored projection still says not ready"),
-    (30, B3, "an offer created after a 5xx retry shows 8 while the warehouse holds 4 (S1)"),
-    (61, B4, "a purchase 0.x s after a restock read is taken as included: Allegro shows 7, model and target 10"),
-    (80, B4, "same, after a restock PATCH: Allegro shows 1, model 2, target 2; nothing re-reads it"),
-    (15, B5, "PATCH stock 7 + ACTIVE on an ACTIVE offer after a purchase emptied the model during a GAIN +6 (S3)"),
-    (44, B6, "other channels took 4 units right after a GAIN +4 executed; the GAIN -4 went out a cycle late (S1)"),
-    (81, B6, "same: exposure 5 > W 5 - buffer 2 for a whole cycle after the engine had read the new stock"),
-    (86, B6, "W fell to 0 while a GAIN -3 was in flight; after it executed the END waited one more cycle (S1)"),
+    # seed, open bug (or "" once fixed), what it caught. B1-B6 were fixed in the engine; the seeds stay.
+    (0, "", "needs_verify never cleared: the offer is never restocked although the warehouse has stock"),
+    (20, "", "verify read while a GAIN is in flight is ignored; the re-verify in the same second is dropped"),
+    (3, "", "replay --verify reports a READY_FOR_PROCESSING form whose stored projection still says not ready"),
+    (30, "", "an offer created after a 5xx retry shows 8 while the warehouse holds 4 (S1)"),
+    (61, "", "a purchase 0.x s after a restock read is taken as included: Allegro shows 7, model and target 10"),
+    (80, "", "same, after a restock PATCH: Allegro shows 1, model 2, target 2; nothing re-reads it"),
+    (15, "", "PATCH stock 7 + ACTIVE on an ACTIVE offer after a purchase emptied the model during a GAIN +6 (S3)"),
+    (44, "", "other channels took 4 units right after a GAIN +4 executed; the GAIN -4 went out a cycle late (S1)"),
+    (81, "", "same: exposure 5 > W 5 - buffer 2 for a whole cycle after the engine had read the new stock"),
+    (86, "", "W fell to 0 while a GAIN -3 was in flight; after it executed the END waited one more cycle (S1)"),
 ]
 
 
