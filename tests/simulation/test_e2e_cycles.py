@@ -264,7 +264,9 @@ async def test_a_seller_panel_stock_edit_is_noticed_from_the_offer_journal(shop:
     assert answer.status_code == 200
     await shop.cycle()
     reads = [e for e in shop.ledger.events(after_seq=seq) if e.type == "OfferObserved" and e.entity == offer["id"]]
-    assert [e.payload["why"] for e in reads] == ["journal"], "the edit was not read from the offer journal"
+    assert [e.payload["why"] for e in reads] == ["verify"], "the edit was not read back"
+    asked = [c for c in shop.ledger.commands() if c.kind == "verify_offer" and c.target == offer["id"]]
+    assert any("OFFER_STOCK_CHANGED" in c.reason for c in asked), "the read was not asked for by the offer journal"
     await shop.settle()
     assert shop.offer_of(1)["available"] == stock_of(shop.warehouse_url, 1)
 
