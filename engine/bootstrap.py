@@ -112,7 +112,7 @@ def warehouse_config(settings: Settings) -> WarehouseConfig:
         stock_query=w.stock_query,
         offer_linked=w.offer_linked,
         applied_table=w.applied_table or None,
-        updated_at_overlap_seconds=int(w.updated_at_overlap_seconds),
+        updated_at_overlap_seconds=w.updated_at_overlap_seconds,
     )
 
 

@@ -26,6 +26,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import orjson
 import typer
 
+from engine.context import CycleOptions
 from engine.errors import ConfigError, RetryLater, SyncError
 from engine.ports import Ledger
 from engine.settings import Settings, load_settings, sqlite_path
@@ -269,9 +270,6 @@ def cursors_list(ctx: typer.Context) -> None:
     Console(width=120).print(table if rows else "no cursors yet (the first cycle creates them)")
 
 
-SWEEP_WINDOW_DAYS = 10  # engine.context.CycleOptions.sweep_window_days
-
-
 def reset_consequences(name: str, current: str | None, target: str | None, settings: Settings) -> list[str]:
     """What moving cursor `name` from `current` to `target` means: what is read again and what is skipped."""
     old, new = current or "(beginning)", target or "(beginning)"
@@ -293,7 +291,7 @@ def reset_consequences(name: str, current: str | None, target: str | None, setti
             ]
         return [
             f"{head}: order events between them will NOT be read;",
-            f"the checkout-form sweep covers orders bought in the last {SWEEP_WINDOW_DAYS} days;",
+            f"the checkout-form sweep covers orders bought in the last {CycleOptions().sweep_window_days} days;",
             "older orders missed this way need `allegro-sync sync --since DATE`.",
         ]
     if name == "allegro.offers":

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from engine.cli import EXIT_ERROR, UsageError, app, command, open_state, state_of
@@ -68,7 +69,13 @@ def _print_plan(planned: list[Any], pending: list[Any]) -> None:
     table = Table("status", "command", "target", "payload", "reason", title="What a real cycle would send")
     for record in [*pending, *planned]:
         payload = {k: v for k, v in record.payload.items() if k != "body"}
-        table.add_row(record.status, record.kind, record.target, orjson.dumps(payload).decode()[:60], record.reason)
+        table.add_row(
+            record.status,
+            record.kind,
+            record.target,
+            escape(orjson.dumps(payload).decode()[:60]),
+            escape(record.reason),
+        )
     Console(width=160).print(table if pending or planned else "nothing to send")
 
 
@@ -120,7 +127,7 @@ def replay(
         "seq", "time", "kind", "what", "detail", title=f"{'product ' + product if product else 'order ' + str(order)}"
     )
     for e in entries:
-        table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.what, e.detail)
+        table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, escape(e.what), escape(e.detail))
     Console(width=160).print(table if entries else "nothing recorded for it")
 
 
@@ -155,7 +162,7 @@ def commands_list(
         return
     table = Table("id", "kind", "target", "status", "attempts", "last error / reason")
     for c in rows:
-        table.add_row(c.id, c.kind, c.target, c.status, str(c.attempts), c.last_error or c.reason)
+        table.add_row(c.id, c.kind, c.target, c.status, str(c.attempts), escape(c.last_error or c.reason))
     Console(width=160).print(table if rows else "no commands waiting")
 
 
@@ -171,13 +178,8 @@ def operator_command_change(ledger: Any, command_id: str, status: str, reason: s
     if status == "pending":
         event = ev.CommandRetried(occurred_at=now, command_id=command_id, reason=reason)
     else:
-        event = ev.CommandFailed(
-            occurred_at=now,
-            command_id=command_id,
-            kind=record.kind,
-            target=record.target,
-            error=f"skipped by an operator: {reason}",
-            dead=True,
+        event = ev.CommandSkipped(
+            occurred_at=now, command_id=command_id, kind=record.kind, target=record.target, reason=reason
         )
     ledger.set_command_status(
         command_id, status, note=reason, events=[ev.encode(event, f"operator:{command_id}:{now.isoformat()}")]

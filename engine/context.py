@@ -40,3 +40,5 @@ class Context:
     folded: int = 0
     last_orders_read: datetime | None = None
     """Allegro time of the last order-journal read that reached the end (None if it did not)."""
+    dead_letters: list[str] = field(default_factory=list)
+    """Commands that went dead during this cycle, for its report."""

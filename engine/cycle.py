@@ -97,6 +97,8 @@ async def _cycle(
     for _ in range(FOLLOW_UP_ROUNDS):
         sent = await dispatch(ctx, progress=progress)
         report.commands_out.update(sent)
+        report.errors += ctx.dead_letters
+        ctx.dead_letters.clear()
         follow_ups = _reduce(ctx, report, "engine", 0)
         if not sent and not follow_ups:
             break

@@ -33,6 +33,7 @@ from engine.bootstrap import allegro_config, open_context
 from engine.context import Context
 from engine.cycle import CycleReport, run_once
 from engine.demo_checks import invariant_failures
+from engine.runlog import RunLog
 from engine.settings import load_settings
 
 EMULATOR = "http://127.0.0.1:8900"
@@ -144,10 +145,13 @@ async def _snapshot(ctx: Context, control: httpx.AsyncClient, warehouse_url: str
     return rows
 
 
-async def _cycles_until_quiet(ctx: Context, control: httpx.AsyncClient, console: Console) -> list[CycleReport]:
+async def _cycles_until_quiet(
+    ctx: Context, control: httpx.AsyncClient, console: Console, log: RunLog
+) -> list[CycleReport]:
     reports = []
     for _ in range(QUIET_CYCLES):
         report = await run_once(ctx)
+        log.write(report)
         reports.append(report)
         for error in report.errors:
             console.print(f"  [yellow]{error}[/yellow]")
@@ -179,16 +183,18 @@ async def run_demo(products: int, folder: Path, console: Console) -> int:
         console.print("[bold]2. Device login[/bold] against the in-process emulator")
         await _login(settings, transport, control, console)
         async with open_context(settings, transport=transport) as ctx:
+            log = RunLog(settings.engine.log_dir, secrets=settings.secret_values())
             console.print("[bold]3. Listing[/bold]")
             with Progress(console=console, transient=False) as bar:
                 task = bar.add_task("creating offers", total=None)
                 first = await run_once(ctx, progress=lambda n: bar.advance(task, n))
+                log.write(first)
                 bar.update(
                     task,
                     total=first.commands_out.get("create_offer", 0),
                     completed=first.commands_out.get("create_offer", 0),
                 )
-            await _cycles_until_quiet(ctx, control, console)
+            await _cycles_until_quiet(ctx, control, console, log)
             state = ctx.state
             assert state is not None
             listed = sorted((p for p in state.products.values() if p.offer_id), key=lambda p: int(p.product_id))
@@ -200,7 +206,7 @@ async def run_demo(products: int, folder: Path, console: Console) -> int:
             before = await _snapshot(ctx, control, warehouse_url, chosen)
             console.print("[bold]4. A day of trade[/bold]")
             await _trade(ctx, control, warehouse_url, chosen, console)
-            await _cycles_until_quiet(ctx, control, console)
+            await _cycles_until_quiet(ctx, control, console, log)
             after = await _snapshot(ctx, control, warehouse_url, chosen)
             _table(console, before, after)
             failures = await invariant_failures(ctx, control, warehouse_url)

@@ -338,6 +338,21 @@ class CommandRetried(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CommandSkipped(Event):
+    """An operator gave a command up; what it targets is released as if it had failed for good."""
+
+    STREAM = OPERATOR
+    command_id: str
+    kind: str
+    target: str
+    reason: str
+
+    @property
+    def entity(self) -> str:
+        return self.target
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanApproved(Event):
     STREAM = OPERATOR
     command_ids: tuple[str, ...]
@@ -373,6 +388,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OffersUnread,
         CursorReset,
         CommandRetried,
+        CommandSkipped,
         PlanApproved,
     )
 }

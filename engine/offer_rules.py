@@ -9,6 +9,7 @@ from engine import planning
 from engine.commands import Command
 from engine.events import (
     CommandFailed,
+    CommandSkipped,
     OfferCreated,
     OfferEventObserved,
     OfferObserved,
@@ -199,13 +200,22 @@ def offer_patched(state: State, event: OfferPatched, seq: int) -> list[Command]:
 
 
 def command_failed(state: State, event: CommandFailed, seq: int) -> list[Command]:
-    offer = state.offers.get(event.target)
-    if offer is not None and offer.inflight == event.command_id:
+    return _release(state, event.command_id, event.target, event.error, seq)
+
+
+def command_skipped(state: State, event: CommandSkipped, seq: int) -> list[Command]:
+    return _release(state, event.command_id, event.target, f"skipped by an operator: {event.reason}", seq)
+
+
+def _release(state: State, command_id_: str, target: str, error: str, seq: int) -> list[Command]:
+    """A command will not complete: free its offer (read back first) or its product's listing."""
+    offer = state.offers.get(target)
+    if offer is not None and offer.inflight == command_id_:
         planning.needs_verify(state, offer, "the last operation on it failed: read it back first", first=True)
-        return _finish(state, offer, event.command_id, seq)
-    product = state.products.get(event.target)
-    if product is not None and product.creating == event.command_id:
+        return _finish(state, offer, command_id_, seq)
+    product = state.products.get(target)
+    if product is not None and product.creating == command_id_:
         product.creating = None
-        product.problems, product.rejected_hash = (event.error,), product.row_hash
+        product.problems, product.rejected_hash = (error,), product.row_hash
         state.touch("product", product.product_id)
     return []

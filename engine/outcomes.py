@@ -48,6 +48,7 @@ def retry(ctx: Context, command: CommandRecord, error: str, *, retry_after_secon
 
 def dead(ctx: Context, command: CommandRecord, error: str) -> None:
     """A permanent failure: the command stops blocking its neighbours and shows in `commands list --failed`."""
+    ctx.dead_letters.append(f"command {command.id} ({command.kind} {command.target}) is dead: {error}")
     event = ev.CommandFailed(
         occurred_at=ctx.clock.now(),
         command_id=command.id,

@@ -18,6 +18,7 @@ from engine.events import (
     CheckoutFormObserved,
     CommandFailed,
     CommandRetried,
+    CommandSkipped,
     CursorReset,
     Event,
     JournalResynced,
@@ -190,5 +191,6 @@ _HANDLERS: dict[type[Event], Handler] = {
     JournalResynced: _audit_only,
     OffersUnread: offer_rules.offers_unread,
     CommandRetried: _audit_only,
+    CommandSkipped: offer_rules.command_skipped,
     PlanApproved: _audit_only,
 }

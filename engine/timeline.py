@@ -59,6 +59,7 @@ def timeline(
             if until is not None and command.caused_by > until:
                 continue
             cause = stored.get(command.caused_by)
+            entries += [_event_entry(e) for e in ledger.events_for_entity(f"command:{command.id}")]
             entries.append(
                 Entry(
                     seq=command.caused_by,
@@ -114,6 +115,10 @@ def _describe(event: object) -> str:
             return f"warehouse {delta:+d} under key {key}" + (" (had already been applied)" if already else "")
         case ev.CommandFailed(error=error):
             return error
+        case ev.CommandSkipped(command_id=cid, reason=reason):
+            return f"command {cid} skipped: {reason}"
+        case ev.CommandRetried(command_id=cid, reason=reason):
+            return f"command {cid} sent again: {reason}"
         case ev.CursorReset(cursor=cursor, from_position=old, to_position=new, reason=reason):
             return f"{cursor}: {old} -> {new} ({reason})"
         case ev.PlanApproved(command_ids=ids, reason=reason):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 # Plugins other test packages share (e.g. the emulator's fixtures) are listed here.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.emulator.openapi_plugin"]
 
 
 @pytest.fixture(scope="session")

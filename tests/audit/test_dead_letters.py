@@ -156,11 +156,10 @@ async def test_skip_gives_a_dead_command_up_with_the_operators_reason(
     record = ledger.command(gone.id)
     assert record is not None and record.status == "dead" and record.last_error
     assert record.last_error.endswith(": product discontinued") and "@" in record.last_error
-    # Recorded as a CommandFailed (engine stream, so the reducer releases the target) under an operator key.
+    # An operator event; the reducer releases the target as for a command that failed for good.
     skipped = [e for e in ledger.events() if e.source_key.startswith("operator:")]
-    assert [e.type for e in skipped] == ["CommandFailed"]
-    assert skipped[0].payload["error"].startswith("skipped by an operator: ")
-    assert skipped[0].payload["error"].endswith(": product discontinued")
+    assert [(e.type, e.stream) for e in skipped] == [("CommandSkipped", "operator")]
+    assert skipped[0].payload["reason"].endswith(": product discontinued")
 
     code, _, err = cli(config, "commands", "skip", "no-such-id", "--reason", "x")
     assert code == 2 and err == "error: command no-such-id: not in the outbox; see `allegro-sync commands list`\n"
