@@ -1,7 +1,7 @@
 """`allegro-sync status`: the operator's at-a-glance summary, from one projection load and a few cheap reads.
 
 The JSON form (`status --json`) is for monitoring; its schema is `SCHEMA` and is documented in
-tests/audit/README-operating.md. Keys are only ever added, never renamed, within one schema version.
+README.md ("Operating it"). Keys are only ever added, never renamed, within one schema version.
 Nothing secret is read into it: the account comes from the token file's claims, never the token.
 """
 

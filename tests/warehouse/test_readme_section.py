@@ -14,7 +14,14 @@ from adapters.warehouse import SqlWarehouse, WarehouseConfig
 from demo.sample import SAMPLE_SQL
 from engine.model import StockApplyStatus, StockChange
 
-SECTION = Path(__file__).parents[2] / "adapters" / "warehouse" / "README-section.md"
+README = Path(__file__).parents[2] / "README.md"
+
+
+def _section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## Connect your warehouse")
+    end = text.find("\n## ", start + 3)
+    return text[start : end if end != -1 else len(text)]
 
 PRESTASHOP_SCHEMA = [
     "CREATE TABLE ps_product (id_product INT UNSIGNED PRIMARY KEY, reference VARCHAR(64), "
@@ -37,7 +44,7 @@ PRESTASHOP_SCHEMA = [
 
 
 def toml_blocks() -> list[dict[str, Any]]:
-    blocks = re.findall(r"```toml\n(.*?)```", SECTION.read_text(encoding="utf-8"), re.DOTALL)
+    blocks = re.findall(r"```toml\n(.*?)```", _section(), re.DOTALL)
     return [tomllib.loads(block)["warehouse"] for block in blocks]
 
 
