@@ -21,10 +21,13 @@ from tests.simulation.known import classify
 from tests.simulation.world import Result, run_seed
 
 CI_SEEDS = 200
+CRASH_HEAVY_SEEDS = 40
+CRASH_HEAVY_WEIGHT = 5
+"""A second campaign where a crash is five times as likely a step (kill -9 mid-dispatch, restart)."""
 
 
-async def run_ours(seed: int) -> Result:
-    world, result = await run_seed(seed, EngineStrategy)
+async def run_ours(seed: int, *, crash_weight: int = 1) -> Result:
+    world, result = await run_seed(seed, EngineStrategy, crash_weight=crash_weight)
     try:
         await finish(world)
     finally:
@@ -59,6 +62,23 @@ async def test_world_seeds_keep_every_invariant(chunk: int) -> None:
         pytest.xfail(f"known engine bugs: {', '.join(sorted(known))}")
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("chunk", range(CRASH_HEAVY_SEEDS // 20))
+async def test_crash_heavy_world_seeds_keep_every_invariant(chunk: int) -> None:
+    failures: list[str] = []
+    known: set[str] = set()
+    for seed in range(chunk * 20, chunk * 20 + 20):
+        result = await run_ours(seed, crash_weight=CRASH_HEAVY_WEIGHT)
+        unknown, bugs = classify(result)
+        known |= bugs
+        if unknown:
+            failures.append(result.report())
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+    if known:
+        pytest.xfail(f"known engine bugs: {', '.join(sorted(known))}")
+
+
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_world_campaign() -> None:
@@ -66,11 +86,12 @@ async def test_world_campaign() -> None:
     count = int(os.environ.get("ALLEGRO_SYNC_SIM_SEEDS", "1000"))
     failures, known = [], set()
     for seed in range(CI_SEEDS, CI_SEEDS + count):
-        result = await run_ours(seed)
-        unknown, bugs = classify(result)
-        known |= bugs
-        if unknown:
-            failures.append(f"seed {seed}: {unknown[0]}")
+        for weight in (1, CRASH_HEAVY_WEIGHT):
+            result = await run_ours(seed, crash_weight=weight)
+            unknown, bugs = classify(result)
+            known |= bugs
+            if unknown:
+                failures.append(f"seed {seed} (crash weight {weight}): {unknown[0]}")
     assert not failures, "\n".join(failures)
 
 

@@ -109,6 +109,8 @@ class Profile:
     sqlite_ledger: bool
     reconcile_hours: float
     faults: dict[str, Any]
+    crash_weight: int = 1
+    """How many of the step kinds' lots a crash gets (crash-heavy campaigns raise it)."""
 
     @property
     def strict(self) -> bool:
@@ -116,7 +118,7 @@ class Profile:
         return not (self.other_channel or self.panel_edits or self.duplicate_offer)
 
 
-def profile_of(seed: int, *, steps: int | None = None) -> Profile:
+def profile_of(seed: int, *, steps: int | None = None, crash_weight: int = 1) -> Profile:
     rng = random.Random(f"profile:{seed}")
     skus = rng.randint(2, 4)
     delay = rng.choice((0, 0, 2, 5, 12))
@@ -147,6 +149,7 @@ def profile_of(seed: int, *, steps: int | None = None) -> Profile:
         sqlite_ledger=rng.random() < 0.1,
         reconcile_hours=rng.choice((24.0, 24.0, 0.01)),
         faults=faults,
+        crash_weight=crash_weight,
     )
 
 
@@ -174,6 +177,7 @@ class Result:
     log: list[str] = field(default_factory=list)
     cycles: int = 0
     crashes: int = 0
+    crash_weight: int = 1
 
     def of(self, invariant: str) -> list[Violation]:
         return [v for v in self.violations if v.invariant == invariant]
@@ -279,7 +283,7 @@ class World:
         self.other_sales = dict.fromkeys(self.skus, 0)
         self.slack: dict[str, list[Slack]] = {sku: [] for sku in self.skus}
         self.seller_ended: set[str] = set()
-        self.result = Result(seed=profile.seed, strategy="?")
+        self.result = Result(seed=profile.seed, strategy="?", crash_weight=profile.crash_weight)
         self.step_no = 0
         self.tick = 0
         self.control = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL)
@@ -530,8 +534,8 @@ class World:
             kinds += ["other"] * 2
         if self.profile.panel_edits:
             kinds += ["panel"] * 2
-        if self.profile.crashes:
-            kinds += ["crash"]
+        if self.profile.crashes or self.profile.crash_weight > 1:
+            kinds += ["crash"] * self.profile.crash_weight
         if self.profile.duplicate_offer:
             kinds += ["duplicate"]
         kind = rng.choice(kinds)
@@ -601,7 +605,8 @@ class World:
         offer = self.managed_offer(sku)
         if offer is None:
             return
-        before = stock_of(offer) if status_of(offer) in PUBLISHING else 0
+        was_buyable = status_of(offer) in PUBLISHING
+        before = stock_of(offer) if was_buyable else 0
         action = self.rng.choice(("stock", "stock", "end", "activate"))
         body: dict[str, Any]
         if action == "stock":
@@ -615,7 +620,7 @@ class World:
         answer = await self.control.patch(f"/__emulator/offers/{offer.id}", json=body)
         after = stock_of(offer) if status_of(offer) in PUBLISHING else 0
         if answer.status_code == 200:
-            if action == "end":
+            if action == "end" and was_buyable:  # ending an ended offer changes nothing
                 self.seller_ended.add(offer.id)
             elif status_of(offer) in PUBLISHING:
                 self.seller_ended.discard(offer.id)
