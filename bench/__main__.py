@@ -7,7 +7,7 @@ emulator (another child process) never counts towards them.
     python -m bench                      all scenarios, full sizes (a few minutes)
     python -m bench --quick              small sizes (seconds; what the smoke test runs)
     python -m bench --scenario churn     one scenario (repeatable): idle churn burst listing scan scale
-    python -m bench --profile listing    also writes bench-listing.prof (cProfile) and prints its top lines
+    python -m bench --profile burst      cProfile the burst's measured cycle: bench-burst.prof, top on stderr
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes (seconds), for the smoke test")
     parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="run only these (repeatable)")
-    parser.add_argument("--profile", choices=SCENARIOS, help="run this scenario's group under cProfile")
+    parser.add_argument(
+        "--profile", choices=SCENARIOS, help="cProfile this scenario's measured cycles (bench-NAME.prof, top to stderr)"
+    )
+    parser.add_argument("--products", type=int, help="products of the idle/churn/burst world (default 10,000)")
+    parser.add_argument("--purchases", type=int, help="purchases of the order burst (default 500)")
     parser.add_argument("--creation-limit", type=int, help="offer creations per minute for the listing scenario")
     parser.add_argument("--json-only", action="store_true", help="no table at the end")
     parser.add_argument("--child", choices=tuple(GROUPS), help=argparse.SUPPRESS)
@@ -59,9 +62,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _sizes(args: argparse.Namespace) -> Sizes:
     sizes = QUICK if args.quick else FULL
-    if args.creation_limit:
-        sizes = Sizes(**{**{f: getattr(sizes, f) for f in sizes.__slots__}, "creation_limit": args.creation_limit})
-    return sizes
+    changes = {
+        "creation_limit": args.creation_limit,
+        "steady_products": args.products,
+        "purchases": args.purchases,
+    }
+    return replace(sizes, **{k: v for k, v in changes.items() if v})
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -91,21 +97,7 @@ def _run_child(args: argparse.Namespace) -> None:
     names = (args.names or "").split(",")
     sizes = _sizes(args)
     with tempfile.TemporaryDirectory(prefix=f"bench-{args.child}-") as folder:
-        work: Callable[[], None] = lambda: asyncio.run(_child(args.child, names, sizes, Path(folder)))  # noqa: E731
-        if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            profiler.runcall(work)
-            target = Path(f"bench-{args.profile}.prof")
-            profiler.dump_stats(target)
-            stats = pstats.Stats(profiler, stream=sys.stderr)
-            print(f"profile written to {target}; top by cumulative time:", file=sys.stderr)
-            stats.sort_stats("cumulative").print_stats(30)
-            stats.sort_stats("tottime").print_stats(20)
-        else:
-            work()
+        asyncio.run(_child(args.child, names, sizes, Path(folder)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,11 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, "-m", "bench", "--child", group, "--names", ",".join(names)]
         if args.quick:
             command.append("--quick")
-        if args.creation_limit:
-            command += ["--creation-limit", str(args.creation_limit)]
-        if args.profile in members:
-            command += ["--profile", args.profile]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")])))
+        for option in ("creation_limit", "products", "purchases"):
+            if getattr(args, option):
+                command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+        env = dict(os.environ, BENCH_PROFILE=args.profile or "", PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")])))
         group_started = time.perf_counter()
         with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as child:
             assert child.stdout is not None

@@ -13,14 +13,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.measure import measured_cycle
+from bench.measure import measured_cycle, profiled
 from bench.world import NO_LIMIT, Emulator, World, until_quiet
 from engine.cycle import run_once
 
 LATENCY_MS = 50
 
 
-async def _list(folder: Path, products: int, faults: dict[str, Any], knobs: dict[str, Any]) -> dict[str, Any]:
+async def _list(
+    folder: Path, products: int, faults: dict[str, Any], knobs: dict[str, Any], profile: str = ""
+) -> dict[str, Any]:
     emulator = Emulator()
     try:
         emulator.faults(latency_ms=0, client_rate_limit_per_minute=NO_LIMIT)
@@ -30,7 +32,8 @@ async def _list(folder: Path, products: int, faults: dict[str, Any], knobs: dict
         async with world.context(**knobs) as ctx:
             before = emulator.requests()
             started = time.perf_counter()
-            report = await run_once(ctx, progress=lambda n: stamps.extend([time.perf_counter()] * n))
+            with profiled(profile):
+                report = await run_once(ctx, progress=lambda n: stamps.extend([time.perf_counter()] * n))
             wall = time.perf_counter() - started
             after = emulator.requests()
             follow = await measured_cycle(ctx, emulator)
@@ -44,6 +47,7 @@ async def _list(folder: Path, products: int, faults: dict[str, Any], knobs: dict
             "cycle_cpu_s": round(report.cpu_seconds, 2),
             "offers_per_s": round(created / wall, 1) if wall else None,
             "offers_per_s_first_to_last": round((len(stamps) - 1) / window, 1) if window else None,
+            "first_offer_after_s": round(stamps[0] - started, 2) if stamps else None,
             "requests": after["total"] - before["total"],
             "requests_by_route": {k: v for k, v in sorted(routes.items()) if v},
             "http_429": after["sent_429"] - before["sent_429"],
@@ -71,6 +75,7 @@ async def run(folder: Path, products: int, creation_limit: int, emit: Any) -> No
             "seller_offer_reads_per_minute": None,
         },
         {"requests_per_minute": NO_LIMIT, "offer_creations_per_minute": None},
+        "listing",
     )
     emit(
         {

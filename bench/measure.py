@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import resource
+import sys
 import statistics
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -34,6 +37,30 @@ def clocks() -> Iterator[Clocks]:
     finally:
         result.wall = time.perf_counter() - wall
         result.cpu = time.process_time() - cpu
+
+
+@contextmanager
+def profiled(name: str) -> Iterator[None]:
+    """cProfile around a scenario's measured part when `python -m bench --profile NAME` asked for it: writes
+    bench-NAME.prof in the working directory and prints the top functions to stderr."""
+    if os.environ.get("BENCH_PROFILE") != name:
+        yield
+        return
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        target = Path(f"bench-{name}.prof").resolve()
+        profiler.dump_stats(target)
+        print(f"profile of {name} written to {target}", file=sys.stderr)
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(35)
+        stats.sort_stats("tottime").print_stats(25)
 
 
 def peak_rss_mb() -> float:

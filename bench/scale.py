@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Series, clocks, measured_cycle, peak_rss_mb
+from bench.measure import Series, clocks, measured_cycle, peak_rss_mb, profiled
 from bench.steady import LATENCY_MS, _live_world
 from bench.warehouse_read import fold as fold_known
 from bench.world import NO_LIMIT, Emulator, World
@@ -108,7 +108,8 @@ async def idle_in_fresh_process(folder: Path, base_url: str) -> dict[str, Any]:
             rows = world.ledger_rows()
             cpu, wall, requests = Series(), Series(), Series()
             for _ in range(IDLE_CYCLES):
-                figures = await measured_cycle(ctx, emulator)
+                with profiled("scale"):
+                    figures = await measured_cycle(ctx, emulator)
                 cpu.values.append(figures.report.cpu_seconds)
                 wall.values.append(figures.report.duration_seconds)
                 requests.values.append(figures.requests.total)
@@ -133,10 +134,10 @@ def _idle_child(folder: Path, base_url: str) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
     done = subprocess.run(
         [sys.executable, "-m", "bench.scale", str(folder), base_url],
-        capture_output=True, text=True, env=env, cwd=root, check=False,
+        stdout=subprocess.PIPE, text=True, env=env, check=False,
     )
     if done.returncode:
-        raise RuntimeError(f"the idle child failed: {done.stderr[-2000:]}")
+        raise RuntimeError(f"the idle child failed (exit {done.returncode})")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

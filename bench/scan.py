@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from adapters.allegro.tokens import TokenStore
-from bench.measure import measured_cycle
+from bench.measure import measured_cycle, profiled
 from bench.steady import _active_products, _live_world
 from bench.world import Emulator, World, listed_world, until_quiet
 from demo.changes import add_stock
@@ -87,7 +87,8 @@ async def run(folder: Path, products: int, emit: Any) -> None:
             candidates = _active_products(ctx, emulator, world, least=2)
             (pid_a, _offer, _stock), (pid_b, _o, _s) = candidates[0], candidates[1]
             add_stock(world.warehouse_url, int(pid_a), -1)
-            ours = await measured_cycle(ctx, emulator)
+            with profiled("scan"):
+                ours = await measured_cycle(ctx, emulator)
             await until_quiet(ctx, emulator)
         add_stock(world.warehouse_url, int(pid_b), -1)
         scan = full_scan(world, emulator)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench.measure import CommitCounter, Series, clocks, measured_cycle
+from bench.measure import CommitCounter, Series, clocks, measured_cycle, profiled
 from bench.world import Emulator, World, listed_world, until_quiet
 from demo.changes import set_stock
 from engine.context import Context
@@ -52,7 +52,8 @@ async def idle(ctx: Context, world: World, emulator: Emulator, facts: dict[str, 
     cpu, wall, requests = Series(), Series(), Series()
     routes: dict[str, int] = {}
     for _ in range(IDLE_CYCLES):
-        figures = await measured_cycle(ctx, emulator)
+        with profiled("idle"):
+            figures = await measured_cycle(ctx, emulator)
         cpu.values.append(figures.report.cpu_seconds)
         wall.values.append(figures.report.duration_seconds)
         requests.values.append(figures.requests.total)
@@ -109,7 +110,8 @@ async def churn(ctx: Context, world: World, emulator: Emulator, facts: dict[str,
         delta = -rng.randint(1, 3) if index < changed * 0.6 else rng.choice((5, 10))
         deltas[delta] = deltas.get(delta, 0) + 1
         set_stock(world.warehouse_url, int(pid), stock + delta)
-    first = await measured_cycle(ctx, emulator)
+    with profiled("churn"):
+        first = await measured_cycle(ctx, emulator)
     follow = []
     for _ in range(3):
         emulator.advance_clock(3)
@@ -159,7 +161,8 @@ async def burst(ctx: Context, world: World, emulator: Emulator, facts: dict[str,
         forms.append(emulator.purchase(offer_id, 1, paid=True))
     commits = CommitCounter()
     try:
-        first = await measured_cycle(ctx, emulator)
+        with profiled("burst"):
+            first = await measured_cycle(ctx, emulator)
         warehouse_commits = commits.by_database[str(Path(world.warehouse_url.removeprefix("sqlite:///")))]
     finally:
         commits.close()
