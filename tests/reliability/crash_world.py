@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,9 +166,11 @@ class Ledgerbook:
 
 
 class CrashWorld:
-    def __init__(self, folder: Path, *, products: int = 15, seed: int = 0) -> None:
+    def __init__(
+        self, folder: Path, *, products: int = 15, seed: int = 0, prepare: Callable[[Any], object] | None = None
+    ) -> None:
         self.folder = folder
-        self.server: RunningServer = start_in_thread(EmulatorConfig(seed=seed))
+        self.server: RunningServer = start_in_thread(EmulatorConfig(seed=seed), prepare=prepare)
         self.base = self.server.base_url
         self.http = httpx.Client(base_url=self.base, timeout=30)
         self.warehouse_url = f"sqlite:///{folder / 'warehouse.db'}"
@@ -316,71 +319,90 @@ class CrashWorld:
 
     def invariant_failures(self) -> tuple[list[str], dict[str, int]]:
         """Design section 9, 1-6, at quiescence; also the counts checked (orders, lines, units)."""
-        failures: list[str] = []
-        applied = self.applied()
-        counts = Counter(applied)
-        failures += [f"stock change {k} applied {n} times" for k, n in counts.items() if n > 1]
-        products = self.product_of_symbol()
-        state = self.projection()
-        offers_by_id = {o["id"]: o for o in self.offers()}
-        # invariant 1 and nothing lost
-        known: set[str] = set()
-        live_units: Counter[int] = Counter()
-        stats = Counter[str]()
-        world = self.server.app.state.emulator.world
-        product_of_offer = {
-            oid: products.get((offer.body.get("external") or {}).get("id", "")) for oid, offer in world.offers.items()
-        }
-        for form in self.forms():
-            stats["orders"] += 1
-            for line in form["lineItems"]:
-                key = f"{form['id']}:{line['id']}"
-                sale, restore = f"sale:{key}" in counts, f"restore:{key}" in counts
-                known |= {f"sale:{key}", f"restore:{key}"}
-                quantity = int(line["quantity"])
-                stats["lines"] += 1
-                stats["units"] += quantity
-                if key not in state.lines:
-                    failures.append(f"order line {key}: unknown to the ledger (lost)")
-                if form["status"] == "CANCELLED":
-                    stats["cancelled_lines"] += 1
-                    if sale != restore:
-                        failures.append(f"cancelled line {key}: taken off {int(sale)}x, given back {int(restore)}x")
-                else:
-                    pid = product_of_offer.get(line["offer"]["id"])
-                    if pid is not None:
-                        live_units[pid] += quantity
-                    if not sale or restore:
-                        failures.append(f"live line {key}: taken off {int(sale)}x, given back {int(restore)}x")
-        failures += [f"applied key {k} belongs to no Allegro order line" for k in sorted(set(applied) - known)]
-        # stock arithmetic
-        stock = self.stock()
-        for pid, start in self.book.initial.items():
-            wanted = start + self.book.deliveries[pid] - self.book.other_sales[pid] - live_units[pid]
-            if stock[pid] != wanted:
-                failures.append(
-                    f"product {pid}: warehouse {stock[pid]} != initial {start} + delivered "
-                    f"{self.book.deliveries[pid]} - other channels {self.book.other_sales[pid]} "
-                    f"- live Allegro units {live_units[pid]} = {wanted}"
-                )
-        # invariant 2: quantities and statuses
-        for product in state.products.values():
-            if product.offer_id is None or product.row is None or not product.row.list:
-                continue
-            offer = offers_by_id.get(product.offer_id)
-            if offer is None:
-                failures.append(f"product {product.product_id}: offer {product.offer_id} is not on Allegro")
-                continue
-            want = max(0, stock[int(product.product_id)] - state.policy.buffer)
-            status, shows = offer["publication"]["status"], offer["stock"]["available"]
-            if want == 0 and status == "ACTIVE":
-                failures.append(f"product {product.product_id}: warehouse has 0, offer {offer['id']} ACTIVE")
-            if want > 0 and (status != "ACTIVE" or shows != want):
-                failures.append(f"product {product.product_id}: can sell {want}, Allegro {shows} ({status})")
-        # invariant 4: one offer per external id, archived ones included
-        per_external = Counter(
-            (o.body.get("external") or {}).get("id") for o in world.offers.values() if o.body.get("external")
+        return invariant_failures(
+            applied=self.applied(),
+            products=self.product_of_symbol(),
+            state=self.projection(),
+            offers=self.offers(),
+            forms=self.forms(),
+            world=self.server.app.state.emulator.world,
+            stock=self.stock(),
+            book=self.book,
         )
-        failures += [f"external id {e}: {n} offers" for e, n in per_external.items() if n > 1]
-        stats["offers"] = len(world.offers)
-        return failures, dict(stats)
+
+
+def invariant_failures(
+    *,
+    applied: list[str],
+    products: dict[str, int],
+    state: Any,
+    offers: list[dict[str, Any]],
+    forms: list[dict[str, Any]],
+    world: Any,
+    stock: dict[int, int],
+    book: Ledgerbook,
+) -> tuple[list[str], dict[str, int]]:
+    """Design section 9 at quiescence, from plain data: the warehouse's applied keys and stock, the emulator's
+    offers and checkout forms (control API) and world, the engine's projection, and what the world did."""
+    failures: list[str] = []
+    counts = Counter(applied)
+    failures += [f"stock change {k} applied {n} times" for k, n in counts.items() if n > 1]
+    offers_by_id = {o["id"]: o for o in offers}
+    # invariant 1 and nothing lost
+    known: set[str] = set()
+    live_units: Counter[int] = Counter()
+    stats = Counter[str]()
+    product_of_offer = {
+        oid: products.get((offer.body.get("external") or {}).get("id", "")) for oid, offer in world.offers.items()
+    }
+    for form in forms:
+        stats["orders"] += 1
+        for line in form["lineItems"]:
+            key = f"{form['id']}:{line['id']}"
+            sale, restore = f"sale:{key}" in counts, f"restore:{key}" in counts
+            known |= {f"sale:{key}", f"restore:{key}"}
+            quantity = int(line["quantity"])
+            stats["lines"] += 1
+            stats["units"] += quantity
+            if key not in state.lines:
+                failures.append(f"order line {key}: unknown to the ledger (lost)")
+            if form["status"] == "CANCELLED":
+                stats["cancelled_lines"] += 1
+                if sale != restore:
+                    failures.append(f"cancelled line {key}: taken off {int(sale)}x, given back {int(restore)}x")
+            else:
+                pid = product_of_offer.get(line["offer"]["id"])
+                if pid is not None:
+                    live_units[pid] += quantity
+                if not sale or restore:
+                    failures.append(f"live line {key}: taken off {int(sale)}x, given back {int(restore)}x")
+    failures += [f"applied key {k} belongs to no Allegro order line" for k in sorted(set(applied) - known)]
+    # stock arithmetic: final = initial + deliveries - other channels - live Allegro units
+    for pid, start in book.initial.items():
+        wanted = start + book.deliveries[pid] - book.other_sales[pid] - live_units[pid]
+        if stock[pid] != wanted:
+            failures.append(
+                f"product {pid}: warehouse {stock[pid]} != initial {start} + delivered {book.deliveries[pid]} "
+                f"- other channels {book.other_sales[pid]} - live Allegro units {live_units[pid]} = {wanted}"
+            )
+    # invariant 2: quantities and statuses of listed, linked offers
+    for product in state.products.values():
+        if product.offer_id is None or product.row is None or not product.row.list:
+            continue
+        offer = offers_by_id.get(product.offer_id)
+        if offer is None:
+            failures.append(f"product {product.product_id}: offer {product.offer_id} is not on Allegro")
+            continue
+        want = max(0, stock[int(product.product_id)] - state.policy.buffer)
+        status, shows = offer["publication"]["status"], offer["stock"]["available"]
+        if want == 0 and status == "ACTIVE":
+            failures.append(f"product {product.product_id}: warehouse has 0, offer {offer['id']} ACTIVE")
+        if want > 0 and (status != "ACTIVE" or shows != want):
+            failures.append(f"product {product.product_id}: can sell {want}, Allegro {shows} ({status})")
+    # invariant 4: one offer per external id, archived ones included
+    per_external = Counter(
+        (o.body.get("external") or {}).get("id") for o in world.offers.values() if o.body.get("external")
+    )
+    failures += [f"external id {e}: {n} offers" for e, n in per_external.items() if n > 1]
+    stats["offers"] = len(world.offers)
+    return failures, dict(stats)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import pkgutil
 import signal
 import sys
 import time
@@ -31,12 +32,20 @@ PRELOAD = (
     "engine.operations",
     "engine.replay",
     "engine.timeline",
+    "anyio._backends._asyncio",
+    "httpcore._async.http11",
+    "rich.logging",
 )
+PACKAGES = ("engine", "adapters")
 
 
 def _preload() -> None:
     for name in PRELOAD:
         importlib.import_module(name)
+    for package in PACKAGES:  # every module the commands import lazily
+        for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+            if not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
 
 
 def _child(request: dict[str, object]) -> None:
