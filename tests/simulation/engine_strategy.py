@@ -108,6 +108,12 @@ class EngineStrategy:
             await self.client.aclose()
         self.ledger.close()
 
+    def retrying(self, sku: str) -> bool:
+        return any(
+            command.kind in ALLEGRO_WRITES and self.world.sku_of_offer(command.target) == sku
+            for command in self.ledger.commands(statuses=["failed"])
+        )
+
     # ---------------------------------------------------------------------------------------- white box
 
     def check_s3(self) -> None:

@@ -101,6 +101,9 @@ class FixedStrategy:
     async def crash(self, mid_cycle: bool) -> None:
         """The peers' crash handling is not what this strategy is about: a crash is a skipped cycle."""
 
+    def retrying(self, sku: str) -> bool:
+        return False
+
     async def close(self) -> None:
         if self.client is not None:
             await self.client.aclose()

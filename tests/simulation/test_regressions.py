@@ -13,6 +13,8 @@ from tests.simulation.test_world import run_ours
 
 B9 = "B9 an increase planned but not executed holds the offer's slot; after a crash it is sent stale (S1)"
 B10 = "B10 a decrease computed before the owed verification read; the panel's extra units wait a 2nd latency"
+B11 = "B11 adapters/allegro/offers.py: the client re-sends an absolute restock PATCH after a lost answer (S3)"
+B12 = "B12 own offer adopted ENDED after a crash (no endedBy in the listing) is never restocked (C1)"
 
 REGRESSIONS: list[tuple[int, int, str, str]] = [
     # seed, crash weight, open bug (or "" once fixed), what it caught. B1-B6 were fixed in 0ff55fd.
@@ -49,6 +51,16 @@ REGRESSIONS: list[tuple[int, int, str, str]] = [
         "restarted engine sent the +1 anyway (A 2 > W 1)",
     ),
     (93, 5, B9, "GAIN +2 planned before the seller typed 6 in the panel went out after it: A 8 > W 6 - buffer 2"),
+    (219, 5, B9, "GAIN +2 for a delivery killed before it was sent; other channels took 4; the restart sent the +2"),
+    (260, 1, B10, "a cancellation Allegro restocked + other channels' sale: GAIN -2 from the model, -1 after the read"),
+    (339, 1, B10, "same staircase (-1, -1, -1) while Allegro had put cancelled units back"),
+    (272, 5, B12, "POST answered, engine killed; buyers emptied the offer; adopted ENDED, never restocked at W 2"),
+]
+
+EXTRA_FAULT_REGRESSIONS: list[tuple[int, str, str]] = [
+    # seed (profile with extra_faults=True), open bug, what it caught
+    (5, B11, "restock PATCH {stock 3, ACTIVE}: 504 after the write, re-sent by the client onto the ACTIVE offer"),
+    (21, B11, "same with stock 11"),
 ]
 
 
@@ -62,4 +74,19 @@ def _case(seed: int, weight: int, bug: str, caught: str) -> object:
 @pytest.mark.parametrize(("seed", "weight", "caught"), [_case(*r) for r in REGRESSIONS])
 async def test_regression_seed_keeps_every_invariant(seed: int, weight: int, caught: str) -> None:
     result = await run_ours(seed, crash_weight=weight)
+    assert not result.violations, f"{caught}\n{result.report()}"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("seed", "caught"),
+    [
+        pytest.param(
+            seed, caught, id=f"seed{seed}-extra", marks=[pytest.mark.xfail(strict=True, reason=bug)] if bug else []
+        )
+        for seed, bug, caught in EXTRA_FAULT_REGRESSIONS
+    ],
+)
+async def test_extra_fault_regression_seed_keeps_every_invariant(seed: int, caught: str) -> None:
+    result = await run_ours(seed, extra_faults=True)
     assert not result.violations, f"{caught}\n{result.report()}"

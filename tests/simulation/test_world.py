@@ -26,8 +26,12 @@ CRASH_HEAVY_WEIGHT = 5
 """A second campaign where a crash is five times as likely a step (kill -9 mid-dispatch, restart)."""
 
 
-async def run_ours(seed: int, *, crash_weight: int = 1) -> Result:
-    world, result = await run_seed(seed, EngineStrategy, crash_weight=crash_weight)
+EXTRA_FAULT_SEEDS = 40
+"""A third campaign with lost answers after registration, PATCHes still processing, asynchronous creation, 429s."""
+
+
+async def run_ours(seed: int, *, crash_weight: int = 1, extra_faults: bool = False) -> Result:
+    world, result = await run_seed(seed, EngineStrategy, crash_weight=crash_weight, extra_faults=extra_faults)
     try:
         await finish(world)
     finally:
@@ -79,6 +83,23 @@ async def test_crash_heavy_world_seeds_keep_every_invariant(chunk: int) -> None:
         pytest.xfail(f"known engine bugs: {', '.join(sorted(known))}")
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("chunk", range(EXTRA_FAULT_SEEDS // 20))
+async def test_extra_fault_world_seeds_keep_every_invariant(chunk: int) -> None:
+    failures: list[str] = []
+    known: set[str] = set()
+    for seed in range(chunk * 20, chunk * 20 + 20):
+        result = await run_ours(seed, extra_faults=True)
+        unknown, bugs = classify(result)
+        known |= bugs
+        if unknown:
+            failures.append(result.report())
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+    if known:
+        pytest.xfail(f"known engine bugs: {', '.join(sorted(known))}")
+
+
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_world_campaign() -> None:
@@ -86,12 +107,12 @@ async def test_world_campaign() -> None:
     count = int(os.environ.get("ALLEGRO_SYNC_SIM_SEEDS", "1000"))
     failures, known = [], set()
     for seed in range(CI_SEEDS, CI_SEEDS + count):
-        for weight in (1, CRASH_HEAVY_WEIGHT):
-            result = await run_ours(seed, crash_weight=weight)
+        for weight, extra in ((1, False), (CRASH_HEAVY_WEIGHT, False), (1, True)):
+            result = await run_ours(seed, crash_weight=weight, extra_faults=extra)
             unknown, bugs = classify(result)
             known |= bugs
             if unknown:
-                failures.append(f"seed {seed} (crash weight {weight}): {unknown[0]}")
+                failures.append(f"seed {seed} (crash weight {weight}, extra faults {extra}): {unknown[0]}")
     assert not failures, "\n".join(failures)
 
 

@@ -111,6 +111,8 @@ class Profile:
     faults: dict[str, Any]
     crash_weight: int = 1
     """How many of the step kinds' lots a crash gets (crash-heavy campaigns raise it)."""
+    extra_faults: bool = False
+    """Lost answers after registration (504), PATCH still processing (409), asynchronous creation, 429s."""
 
     @property
     def strict(self) -> bool:
@@ -118,7 +120,7 @@ class Profile:
         return not (self.other_channel or self.panel_edits or self.duplicate_offer)
 
 
-def profile_of(seed: int, *, steps: int | None = None, crash_weight: int = 1) -> Profile:
+def profile_of(seed: int, *, steps: int | None = None, crash_weight: int = 1, extra_faults: bool = False) -> Profile:
     rng = random.Random(f"profile:{seed}")
     skus = rng.randint(2, 4)
     delay = rng.choice((0, 0, 2, 5, 12))
@@ -135,6 +137,17 @@ def profile_of(seed: int, *, steps: int | None = None, crash_weight: int = 1) ->
         "error_rate_5xx": rng.choice((0.0, 0.0, 0.0, 0.0, 0.03)),
         "client_rate_limit_per_minute": 1_000_000,
     }
+    if extra_faults:  # drawn from their own RNG, so the seed's other choices stay what they were
+        more = random.Random(f"extra-faults:{seed}")
+        faults |= {
+            "timeout_after_registration": more.choice((0.1, 0.2, 0.4)),
+            "patch_processing_seconds": more.choice((0.0, 1.5, 4.0)),
+            "async_offer_creation": more.random() < 0.5,
+            "async_operation_polls": more.choice((1, 2, 3)),
+            "command_replay": more.choice(("201", "409")),
+            "error_rate_429": more.choice((0.0, 0.0, 0.02)),
+            "retry_after_on_429": more.random() < 0.5,
+        }
     return Profile(
         seed=seed,
         skus=skus,
@@ -150,6 +163,7 @@ def profile_of(seed: int, *, steps: int | None = None, crash_weight: int = 1) ->
         reconcile_hours=rng.choice((24.0, 24.0, 0.01)),
         faults=faults,
         crash_weight=crash_weight,
+        extra_faults=extra_faults,
     )
 
 
@@ -178,6 +192,7 @@ class Result:
     cycles: int = 0
     crashes: int = 0
     crash_weight: int = 1
+    extra_faults: bool = False
 
     def of(self, invariant: str) -> list[Violation]:
         return [v for v in self.violations if v.invariant == invariant]
@@ -245,6 +260,10 @@ class Strategy(Protocol):
 
     async def close(self) -> None: ...
 
+    def retrying(self, sku: str) -> bool:
+        """Whether a write for this SKU failed and is scheduled again (its reaction is still under way)."""
+        ...
+
 
 # ------------------------------------------------------------------------------------------------ world
 
@@ -283,7 +302,9 @@ class World:
         self.other_sales = dict.fromkeys(self.skus, 0)
         self.slack: dict[str, list[Slack]] = {sku: [] for sku in self.skus}
         self.seller_ended: set[str] = set()
-        self.result = Result(seed=profile.seed, strategy="?", crash_weight=profile.crash_weight)
+        self.result = Result(
+            seed=profile.seed, strategy="?", crash_weight=profile.crash_weight, extra_faults=profile.extra_faults
+        )
         self.step_no = 0
         self.tick = 0
         self.control = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL)
@@ -405,12 +426,19 @@ class World:
         emu_operations.run_due(self.emu)
 
     def pending_keys(self, sku: str) -> set[str]:
+        """Writes Allegro accepted and has not carried out yet: batch commands and offer operations (202)."""
         world = self.emu.world
-        return {
+        keys = {
             key
             for key in world.pending_commands
             if any(self.sku_of_offer(o) == sku for o in world.commands[key].offer_ids)
         }
+        keys |= {
+            f"operation:{op.id}"
+            for op in world.operations.values()
+            if not op.done and self.sku_of_offer(op.offer_id) == sku
+        }
+        return keys
 
     def _failed(self, keys: set[str], sku: str) -> bool:
         commands = self.emu.world.commands
@@ -465,8 +493,11 @@ class World:
             entries = self.slack[sku]
             pending = self.pending_keys(sku)
             for entry in entries:
-                if entry.armed and not entry.armed & pending and self._failed(entry.armed, sku) and entry.retries < 3:
-                    # The reaction itself failed at Allegro (e.g. a GAIN below 1): the engine gets another window.
+                done = entry.armed is not None and not entry.armed & pending
+                again = self._failed(entry.armed or set(), sku) or self.strategy.retrying(sku)
+                if done and again and entry.retries < 3:
+                    # The reaction itself failed at Allegro (a GAIN below 1, a lost answer, a PATCH still
+                    # processing, a 5xx): the engine is retrying it and gets another window.
                     entry.armed, entry.retries = None, entry.retries + 1
             entries[:] = [e for e in entries if e.permanent or e.armed is None or e.armed & pending]
             exposure, warehouse, duplicates, available = self.exposure(sku)
