@@ -167,10 +167,17 @@ class Ledgerbook:
 
 class CrashWorld:
     def __init__(
-        self, folder: Path, *, products: int = 15, seed: int = 0, prepare: Callable[[Any], object] | None = None
+        self,
+        folder: Path,
+        *,
+        products: int = 15,
+        seed: int = 0,
+        prepare: Callable[[Any], object] | None = None,
+        client_secret: str = SECRET,
     ) -> None:
         self.folder = folder
-        self.server: RunningServer = start_in_thread(EmulatorConfig(seed=seed), prepare=prepare)
+        emulator = EmulatorConfig(seed=seed, client_secret=client_secret)
+        self.server: RunningServer = start_in_thread(emulator, prepare=prepare)
         self.base = self.server.base_url
         self.http = httpx.Client(base_url=self.base, timeout=30)
         self.warehouse_url = f"sqlite:///{folder / 'warehouse.db'}"
