@@ -21,7 +21,7 @@ import pytest
 
 from tests.reliability.crash_world import NAMED_POINTS, CrashWorld, RunResult
 
-RESULTS = Path(__file__).with_name("last-crash-campaign.json")
+RESULTS = Path(__file__).with_name("results") / "crash-campaign.json"
 
 
 @pytest.fixture
@@ -105,11 +105,13 @@ def campaign(
 
 
 def _report(result: dict[str, object], name: str) -> None:
+    print(json.dumps(result, indent=2))
+    if not os.environ.get("ALLEGRO_SYNC_RECORD_RESULTS"):
+        return
+    RESULTS.parent.mkdir(exist_ok=True)
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     data[name] = result
-    if os.environ.get("ALLEGRO_SYNC_CRASH_RECORD"):
-        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def test_engine_survives_a_hundred_kills_and_loses_nothing(world: CrashWorld) -> None:

@@ -1,0 +1,323 @@
+"""Fault campaign: the engine in this process (`run_once` on a Context built like `open_context`) against a
+real emulator server (timeouts need real sockets) and a SQLite warehouse and ledger. Each scenario lists the
+sample, switches a fault on, trades and cycles through it, switches it off, cycles to quiescence, and checks:
+the section 9 invariants, nothing written twice (one body per command id, one offer per external id), a
+replay that matches, and, while the fault lasted, that only what depends on the fault stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.allegro.client import AllegroClient
+from adapters.allegro.tokens import TokenStore
+from adapters.ledger import open_ledger, upgrade
+from adapters.warehouse import SqlWarehouse
+from engine import operations
+from engine.bootstrap import SystemClock, allegro_config, options_of, policy_of, warehouse_config
+from engine.context import Context
+from engine.cycle import CycleReport, run_once
+from engine.settings import load_settings
+from tests.reliability.crash_world import GRACE_SECONDS, SECRET, CrashWorld, invariant_failures
+
+RESULTS = Path(__file__).with_name("results") / "fault-campaign.json"
+
+
+class WriteRecorder:
+    """ASGI middleware in front of the emulator: every write to the Allegro API, with its body."""
+
+    def __init__(self, app: Any, log: list[tuple[str, str, bytes]]) -> None:
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] == "GET" or scope["path"].startswith(("/__emulator", "/auth")):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def recording() -> Any:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            return message
+
+        try:
+            await self.app(scope, recording, send)
+        finally:
+            self.log.append((scope["method"], scope["path"], b"".join(chunks)))
+
+
+@dataclass(slots=True)
+class Scenario:
+    name: str
+    switches: dict[str, Any] = field(default_factory=dict)
+    at_listing: bool = False
+    read_timeout_seconds: float = 30.0
+    between: Callable[[FaultRun, int], Awaitable[None]] | None = None
+    expect_stopped: str | None = None
+    cycles: int = 4
+    max_attempts: int = 4
+    expect_error_from: str | None = None
+    """A source the cycle reports must name while the fault lasts (the rest of the cycle still runs)."""
+
+
+class FaultRun:
+    def __init__(self, folder: Path, seed: int) -> None:
+        self.writes: list[tuple[str, str, bytes]] = []
+        self.world = CrashWorld(folder, products=12, seed=seed, prepare=self._prepare)
+        self.settings = load_settings(folder / "config.toml")
+        upgrade(self.settings.engine.state_url.reveal())
+        self.reports: list[CycleReport] = []
+        self.ctx: Context | None = None
+        self.lock: sqlite3.Connection | None = None
+
+    def _prepare(self, app: Any) -> None:
+        app.add_middleware(WriteRecorder, log=self.writes)
+
+    def faults(self, switches: dict[str, Any]) -> None:
+        self.world.http.put("/__emulator/faults", json=switches).raise_for_status()
+
+    def new_client(self) -> AllegroClient:
+        return AllegroClient(self.allegro_config, TokenStore(self.settings.allegro.token_file))
+
+    @asynccontextmanager
+    async def context(self, read_timeout_seconds: float, max_attempts: int) -> AsyncIterator[Context]:
+        settings = self.settings
+        self.allegro_config = replace(
+            allegro_config(settings),
+            read_timeout_seconds=read_timeout_seconds,
+            backoff_base_seconds=0.02,
+            backoff_max_seconds=0.2,
+            uncertain_lookup_delay_seconds=0.2,
+            max_attempts=max_attempts,
+            rate_limit_wait_seconds=0.5,  # Allegro blocks 60 s after a 429; the emulator's injected 429 does not
+        )
+        warehouse = SqlWarehouse(replace(warehouse_config(settings), lock_timeout_seconds=0.3))
+        allegro = self.new_client()
+        ledger = open_ledger(settings.engine.state_url.reveal())
+        warehouse.start()
+        self.ctx = Context(
+            ledger=ledger,
+            allegro=allegro,
+            warehouse=warehouse,
+            clock=SystemClock(),
+            policy=policy_of(settings),
+            options=replace(options_of(settings), backoff_seconds=0.5, max_backoff_seconds=2, command_poll_seconds=1),
+        )
+        try:
+            yield self.ctx
+        finally:
+            await self.ctx.allegro.aclose()  # type: ignore[attr-defined]
+            if self.ctx.warehouse is not warehouse:
+                self.ctx.warehouse.close()  # type: ignore[union-attr]
+            warehouse.close()
+            ledger.close()
+
+    async def cycle(self) -> CycleReport:
+        assert self.ctx is not None
+        report = await run_once(self.ctx)
+        self.reports.append(report)
+        return report
+
+    async def quiesce(self, max_cycles: int = 20) -> None:
+        quiet = 0
+        for _ in range(max_cycles):
+            self.world.advance(GRACE_SECONDS + 5)
+            before = (len(self.writes), self.world.stock(), len(self.world.applied()))
+            report = await self.cycle()
+            assert report.stopped is None, report.stopped
+            after = (len(self.writes), self.world.stock(), len(self.world.applied()))
+            quiet = quiet + 1 if before == after and self.world.open_commands() == 0 and not report.errors else 0
+            if quiet >= 2:
+                return
+        raise AssertionError(f"not quiescent after {max_cycles} cycles: {self.reports[-1].as_dict()}")
+
+    def written_twice(self) -> list[str]:
+        """A command id (batch command PUT) sent with two different bodies would be two writes."""
+        bodies: dict[str, set[bytes]] = defaultdict(set)
+        for method, path, body in self.writes:
+            if method == "PUT" and "-commands/" in path and body:  # empty: refused before the body was read
+                bodies[path].add(body)
+        return [
+            f"{path}: {len(b)} different bodies: " + " | ".join(x.decode()[:300] for x in sorted(b))
+            for path, b in bodies.items()
+            if len(b) > 1
+        ]
+
+
+# ---------------------------------------------------------------------------------------------- hooks
+
+
+async def _expire_access(run: FaultRun, _: int) -> None:
+    run.faults({"expire_access_tokens": True})
+
+
+async def _rotation_replayed(run: FaultRun, step: int) -> None:
+    """The access token expires; the refresh rotates the pair; then the process dies before saving the new
+    pair (the file goes back to the old one and a new client starts): within Allegro's 60 s grace window the
+    old refresh token still works, once more."""
+    path = Path(run.settings.allegro.token_file)
+    if step == 0:
+        run.saved_tokens = path.read_bytes()  # type: ignore[attr-defined]
+    run.faults({"expire_access_tokens": True})
+    if step == 1:
+        assert run.ctx is not None
+        await run.ctx.allegro.aclose()  # type: ignore[attr-defined]
+        path.write_bytes(run.saved_tokens)  # type: ignore[attr-defined]
+        run.ctx.allegro = run.new_client()
+        run.world.advance(30)  # inside the 60 s grace of the rotated refresh token
+
+
+async def _revoke(run: FaultRun, step: int) -> None:
+    if step == 1:
+        run.faults({"expire_access_tokens": True, "invalidate_refresh_tokens": True})
+
+
+async def _warehouse_unreachable(run: FaultRun, step: int) -> None:
+    """The database server stops answering (connection refused, as when it is restarted), then comes back.
+    Stood in for by an adapter on a port where nothing listens: SQLite has no server to stop."""
+    assert run.ctx is not None
+    if step == 1:
+        down = replace(
+            warehouse_config(run.settings), url="postgresql+psycopg://shop@127.0.0.1:1/sklep", connect_timeout_seconds=1
+        )
+        run.real_warehouse = run.ctx.warehouse  # type: ignore[attr-defined]
+        run.ctx.warehouse = SqlWarehouse(down)
+    if step == 3:
+        run.ctx.warehouse.close()  # type: ignore[union-attr]
+        run.ctx.warehouse = run.real_warehouse  # type: ignore[attr-defined]
+
+
+async def _warehouse_locked(run: FaultRun, step: int) -> None:
+    if step == 1:
+        run.lock = sqlite3.connect(run.world.folder / "warehouse.db", timeout=5, isolation_level=None)
+        run.lock.execute("BEGIN EXCLUSIVE")
+    if step == 3 and run.lock is not None:
+        run.lock.execute("ROLLBACK")
+        run.lock.close()
+        run.lock = None
+
+
+SCENARIOS = [
+    Scenario("429 without Retry-After", {"error_rate_429": 0.3}),
+    Scenario("429 with Retry-After", {"error_rate_429": 0.3, "retry_after_on_429": True}),
+    Scenario("5xx bursts", {"error_rate_5xx": 0.5}),
+    Scenario("latency spikes", {"latency_ms": 250}),
+    Scenario("answers lost after the write registered (504)", {"timeout_after_registration": 0.5}),
+    Scenario(
+        "client read timeouts on slow answers",
+        {"latency_ms": 700},
+        read_timeout_seconds=0.4,
+        cycles=1,
+        max_attempts=2,
+    ),
+    Scenario("duplicated order events", {"duplicate_order_events": 0.8}),
+    Scenario("shuffled order events", {"shuffle_order_events": 1.0}),
+    Scenario("dropped order events recovered by the sweep", {"drop_order_events": 0.6}),
+    Scenario("asynchronous offer creation", {"async_offer_creation": True, "retry_after_seconds": 1}, True),
+    Scenario("slow command reports", {"command_delay_seconds": 4}),
+    Scenario("commands executed out of order", {"command_out_of_order": True}),
+    Scenario("access tokens expiring every cycle", between=_expire_access),
+    Scenario("refresh-token rotation replayed within the grace window", between=_rotation_replayed),
+    Scenario("refresh token revoked (invalid_grant)", between=_revoke, expect_stopped="allegro-sync auth login"),
+    Scenario(
+        "warehouse database unreachable, then back", between=_warehouse_unreachable, expect_error_from="warehouse"
+    ),
+    Scenario(
+        "warehouse locked by another program (lock wait timeout)",
+        between=_warehouse_locked,
+        expect_error_from="warehouse",
+    ),
+]
+
+
+@pytest.fixture
+def results() -> Iterator[dict[str, Any]]:
+    collected: dict[str, Any] = {}
+    yield collected
+    if not os.environ.get("ALLEGRO_SYNC_RECORD_RESULTS"):
+        return
+    RESULTS.parent.mkdir(exist_ok=True)
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data.update(collected)
+    RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+async def test_invariants_hold_through_the_fault_and_the_engine_converges_after_it(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results: dict[str, Any]
+) -> None:
+    monkeypatch.setenv("ALLEGRO_CLIENT_SECRET", SECRET)
+    run = FaultRun(tmp_path, seed=sum(map(ord, scenario.name)) % 1000)
+    rng = random.Random(scenario.name)
+    stopped: list[str] = []
+    try:
+        async with run.context(scenario.read_timeout_seconds, scenario.max_attempts):
+            if scenario.at_listing:
+                run.faults(scenario.switches)
+            await run.cycle()
+            if not scenario.at_listing:
+                await run.quiesce()
+                run.faults(scenario.switches)
+            writes_before = len(run.writes)
+            for step in range(scenario.cycles):
+                if run.lock is None:  # our own trade cannot touch a locked warehouse either
+                    run.world.trade(rng)
+                if scenario.between is not None:
+                    await scenario.between(run, step)
+                report = await run.cycle()
+                if report.stopped:
+                    stopped.append(report.stopped)
+                    assert scenario.expect_stopped and scenario.expect_stopped in report.stopped, report.stopped
+                    assert len(run.writes) == writes_before or step == 0, "writes after the stop"
+                else:
+                    assert not scenario.expect_stopped or step < 1, report.as_dict()
+                writes_before = len(run.writes)
+            if scenario.expect_error_from:
+                during = [e for r in run.reports[-scenario.cycles :] for e in r.errors]
+                assert any(e.startswith(scenario.expect_error_from) for e in during), during
+            run.faults({k: type(v)() for k, v in scenario.switches.items()} | {"retry_after_seconds": 5})
+            if scenario.expect_stopped:
+                run.world._store_tokens()  # the operator ran `allegro-sync auth login`
+            await run.quiesce()
+            assert run.ctx is not None and run.ctx.state is not None
+            failures, stats = invariant_failures(
+                applied=run.world.applied(),
+                products=run.world.product_of_symbol(),
+                state=run.ctx.state,
+                offers=run.world.offers(),
+                forms=run.world.forms(),
+                world=run.world.server.app.state.emulator.world,
+                stock=run.world.stock(),
+                book=run.world.book,
+            )
+        failures += run.written_twice()
+        replay = operations.verify(run.settings)
+        failures += [f"replay: {d}" for d in replay]
+        errors = Counter(e.split(":")[0] for r in run.reports for e in r.errors)
+        results[scenario.name] = {
+            "passed": not failures,
+            "cycles": len(run.reports),
+            "errors_recorded_by_source": dict(errors),
+            "stopped": stopped[:1],
+            "writes": len(run.writes),
+            "checked": stats,
+            "world_actions": dict(run.world.book.actions),
+        }
+        assert failures == [], failures
+        if scenario.expect_stopped:
+            assert stopped, "the engine never stopped"
+    finally:
+        if run.lock is not None:
+            run.lock.close()
+        run.world.close()
