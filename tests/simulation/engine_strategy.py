@@ -108,6 +108,9 @@ class EngineStrategy:
             await self.client.aclose()
         self.ledger.close()
 
+    def white_box(self) -> None:
+        self.check_s2()
+
     def retrying(self, sku: str) -> bool:
         return any(
             command.kind in ALLEGRO_WRITES and self.world.sku_of_offer(command.target) == sku
@@ -115,6 +118,39 @@ class EngineStrategy:
         )
 
     # ---------------------------------------------------------------------------------------- white box
+
+    def check_s2(self) -> None:
+        """S2 (stock-sync.md section 7): the model never under-counts exposure, unless the product waits on
+        a hold, an owed read, or something the engine cannot know yet (the harness's slack)."""
+        if self.ctx is None or self.ctx.state is None:
+            return
+        state = self.ctx.state
+        for sku in self.world.skus:
+            product = state.products.get(self.world.pid_of[sku])
+            if product is None or product.hold_until is not None or self.world.slack[sku]:
+                continue
+            offers = state.offers_of(product)
+            if any(o.needs_verify or o.inflight for o in offers) or self._unseen_restore(sku):
+                continue
+            modelled = (
+                sum(o.expected for o in offers if o.status.buyable) + product.pending + sum(o.shadow for o in offers)
+            )
+            real, *_ = self.world.exposure(sku)
+            if modelled < real:
+                self.world.violate("S2", sku, f"modelled exposure {modelled} < real exposure {real}")
+
+    def _unseen_restore(self, sku: str) -> bool:
+        """Allegro put a cancelled order's units back on the offer, and the engine has not seen the cancellation."""
+        assert self.ctx is not None and self.ctx.state is not None
+        lines = self.ctx.state.lines
+        for form in self.world.emu.world.forms.values():
+            if not form.stock_restored:
+                continue
+            for line in form.body["lineItems"]:
+                known = lines.get(f"{form.id}:{line['id']}")
+                if (line["offer"].get("external") or {}).get("id") == sku and (known is None or not known.cancelled):
+                    return True
+        return False
 
     def check_s3(self) -> None:
         """At most one Allegro operation open per offer, in the outbox and in the projection."""

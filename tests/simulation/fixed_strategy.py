@@ -104,6 +104,9 @@ class FixedStrategy:
     def retrying(self, sku: str) -> bool:
         return False
 
+    def white_box(self) -> None:
+        """The FIXED push keeps no model."""
+
     async def close(self) -> None:
         if self.client is not None:
             await self.client.aclose()

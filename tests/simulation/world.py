@@ -264,6 +264,10 @@ class Strategy(Protocol):
         """Whether a write for this SKU failed and is scheduled again (its reaction is still under way)."""
         ...
 
+    def white_box(self) -> None:
+        """Strategy-specific checks of its own model after every step (S2 for the engine)."""
+        ...
+
 
 # ------------------------------------------------------------------------------------------------ world
 
@@ -700,6 +704,7 @@ class World:
             self.step_no = number
             await self.step()
             self.check_safety()
+            self.strategy.white_box()
         return self.result
 
 
