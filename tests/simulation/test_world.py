@@ -129,3 +129,18 @@ async def test_fixed_strategy_breaks_safety_where_ours_holds() -> None:
     for seed in broken[:6]:
         ours = await run_ours(seed)
         assert not ours.of("S1"), ours.report()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("crash_weight", "extra_faults"), [(1, False), (5, True)])
+async def test_a_seed_replays_step_for_step(crash_weight: int, extra_faults: bool) -> None:
+    """A failing seed is only a regression test if it reproduces: same steps, same clock, same requests."""
+    runs = []
+    for _ in range(2):
+        world, result = await run_seed(11, EngineStrategy, crash_weight=crash_weight, extra_faults=extra_faults)
+        try:
+            await finish(world)
+            runs.append((result.log, [str(v) for v in result.violations], dict(world.emu.stats.by_route)))
+        finally:
+            await world.close()
+    assert runs[0] == runs[1]
