@@ -148,6 +148,7 @@ async def _patch_once(ctx: Context, purpose: str, offer_id: str, body: dict[str,
         (current,) = await ctx.allegro.offer_parts([offer_id])
         if current.status.buyable:
             return current
+        return await ctx.allegro.patch_offer(offer_id, body, idempotent=False)
     if purpose == "zero":
         try:
             return await ctx.allegro.patch_offer(offer_id, body)

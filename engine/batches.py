@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from engine import events as ev
 from engine import outcomes
+from engine.admission import stale_increase
 from engine.commands import command_id
 from engine.context import Context
 from engine.errors import RetryLater, SkipItem
@@ -89,7 +90,8 @@ async def _await_batch(ctx: Context, kind: str, members: list[CommandRecord]) ->
         except SkipItem:
             # Allegro does not know the batch: the PUT never arrived (a crash, a lost request). Re-sending the
             # same id and body is safe while a report could not have expired yet; later, read the offers.
-            if _sent_long_ago(ctx, members):
+            # A stale increase is not re-sent: it is recorded as not applied, and the offer is read back.
+            if _sent_long_ago(ctx, members) or any(stale_increase(ctx, c) for c in members):
                 _record(ctx, kind, members, CommandReport(command_id=batch, completed=True, tasks=()))
                 return
             report = await _put(ctx, kind, members)

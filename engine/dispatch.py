@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from engine import events as ev
 from engine import outcomes
+from engine.admission import stale_increase
 from engine.allegro_writes import send_creates, send_patches, send_verifications
 from engine.batches import poll_batches, send_batches
 from engine.context import Context
@@ -29,6 +30,7 @@ async def dispatch(ctx: Context, *, progress: Progress | None = None) -> Counter
     # A command left `sent` without a batch was cut off mid-dispatch (the process died): every kind is safe to
     # send again (creation looks the external id up first, stock changes are keyed, restocks read first).
     due += [c for c in ctx.ledger.commands(statuses=["sent"]) if c.batch is None]
+    due = [c for c in due if not _superseded(ctx, c)]
     by_kind: dict[str, list[CommandRecord]] = {}
     for command in due:
         by_kind.setdefault(command.kind, []).append(command)
@@ -46,6 +48,18 @@ async def dispatch(ctx: Context, *, progress: Progress | None = None) -> Counter
     )
     await poll_batches(ctx)
     return sent
+
+
+def _superseded(ctx: Context, command: CommandRecord) -> bool:
+    """An increase planned earlier and never sent is dropped when it no longer fits; the reducer re-plans."""
+    reason = stale_increase(ctx, command) if not command.attempts else None
+    if reason is None:
+        return False
+    event = ev.CommandSuperseded(
+        occurred_at=ctx.clock.now(), command_id=command.id, target=command.target, reason=reason
+    )
+    outcomes.done(ctx, command, event)
+    return True
 
 
 def _warehouse_changes(ctx: Context, commands: list[CommandRecord]) -> None:

@@ -283,6 +283,20 @@ class CommandFailed(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CommandSuperseded(Event):
+    """A planned increase was never sent and no longer fits the newest state: dropped, its slot freed."""
+
+    STREAM = ENGINE
+    command_id: str
+    target: str
+    reason: str
+
+    @property
+    def entity(self) -> str:
+        return self.target
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OffersUnread(Event):
     """Offer events asked for reads that failed: the offers are verified later through the outbox."""
 
@@ -386,6 +400,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CommandFailed,
         JournalResynced,
         OffersUnread,
+        CommandSuperseded,
         CursorReset,
         CommandRetried,
         CommandSkipped,

@@ -10,6 +10,7 @@ from engine.commands import Command
 from engine.events import (
     CommandFailed,
     CommandSkipped,
+    CommandSuperseded,
     OfferCreated,
     OfferEventObserved,
     OfferObserved,
@@ -79,7 +80,7 @@ def offer_observed(state: State, event: OfferObserved, seq: int) -> list[Command
         return []
     _apply_read(state, offer, seen)
     if event.why == "verify":
-        offer.needs_verify, offer.verify_reason, offer.distrusted = False, "", False
+        offer.needs_verify, offer.verify_reason = False, ""
     return planning.plan_products(state, {offer.product_id} if offer.product_id else set(), seq)
 
 
@@ -150,6 +151,10 @@ def offer_created(state: State, event: OfferCreated, seq: int) -> list[Command]:
         state.link(offer, product.product_id)
     product.offer_id, product.problems = offer.offer_id, ()
     offer.content_hash = "" if event.adopted else event.content_hash
+    if event.adopted and offer.status == OfferStatus.ENDED and offer.ended_by in (None, "UNKNOWN"):
+        # Found ended while creating it (e.g. ours from before a crash, since sold out); the offer list
+        # says nothing of why. The warehouse marks the product for listing: it may be restocked.
+        offer.ended_by = "adopted"
     return planning.write_back(state, product, seq, offer=offer) + planning.plan_product(state, product, seq)
 
 
@@ -168,7 +173,7 @@ def quantity_changed(state: State, event: QuantityChanged, seq: int) -> list[Com
     if event.succeeded and offer.status.buyable:
         offer.expected += event.delta
     elif not event.succeeded:
-        planning.needs_verify(state, offer, "the last operation on it failed: read it back first", first=True)
+        planning.needs_verify(state, offer, "the last operation on it failed: read it back first")
     return _finish(state, offer, event.command_id, seq)
 
 
@@ -203,6 +208,13 @@ def command_failed(state: State, event: CommandFailed, seq: int) -> list[Command
     return _release(state, event.command_id, event.target, event.error, seq)
 
 
+def command_superseded(state: State, event: CommandSuperseded, seq: int) -> list[Command]:
+    offer = state.offers.get(event.target)
+    if offer is None:
+        return []
+    return _finish(state, offer, event.command_id, seq)
+
+
 def command_skipped(state: State, event: CommandSkipped, seq: int) -> list[Command]:
     return _release(state, event.command_id, event.target, f"skipped by an operator: {event.reason}", seq)
 
@@ -211,7 +223,7 @@ def _release(state: State, command_id_: str, target: str, error: str, seq: int) 
     """A command will not complete: free its offer (read back first) or its product's listing."""
     offer = state.offers.get(target)
     if offer is not None and offer.inflight == command_id_:
-        planning.needs_verify(state, offer, "the last operation on it failed: read it back first", first=True)
+        planning.needs_verify(state, offer, "the last operation on it failed: read it back first")
         return _finish(state, offer, command_id_, seq)
     product = state.products.get(target)
     if product is not None and product.creating == command_id_:

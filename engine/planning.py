@@ -73,11 +73,9 @@ def plan_product(state: State, product: ProductState, cause: int) -> list[Comman
                 )
             ]
         return []
-    if policy.flows.stock and not primary.distrusted:
-        command = _quantity(state, product, primary, cause)
-        if command is not None:
-            return [command]
     if primary.needs_verify:
+        # A read costs one GET and no command latency: reading first means the next write is computed from
+        # what Allegro really shows (a seller's panel edit, units put back after a cancellation).
         return [
             _start(
                 state,
@@ -89,6 +87,10 @@ def plan_product(state: State, product: ProductState, cause: int) -> list[Comman
                 ),
             )
         ]
+    if policy.flows.stock:
+        command = _quantity(state, product, primary, cause)
+        if command is not None:
+            return [command]
     row = product.row
     assert row is not None
     if policy.flows.price and row.price is not None and primary.price != row.price:
@@ -195,17 +197,15 @@ def write_back(
     ]
 
 
-def needs_verify(state: State, offer: OfferState, reason: str, *, first: bool = False) -> None:
-    """Hold the offer's increases until a read shows what Allegro really has; `first`: hold everything
-    (an operation failed, so even a decrease computed from the model could be wrong). Only the offer the
-    engine manages is verified: the seller's other offers for the product are read, never written."""
+def needs_verify(state: State, offer: OfferState, reason: str) -> None:
+    """Read the offer back before its next write. Only the offer the engine manages is verified: the
+    seller's other offers for the product are read, never written."""
     product = state.products.get(offer.product_id) if offer.product_id is not None else None
     if product is None or product.offer_id != offer.offer_id:
         return
     if not offer.needs_verify:
         offer.needs_verify, offer.verify_reason = True, reason
-    offer.distrusted = offer.distrusted or first
-    state.touch("offer", offer.offer_id)
+        state.touch("offer", offer.offer_id)
 
 
 def end_observed(state: State, offer: OfferState, ended_by: str, at: datetime) -> None:

@@ -91,7 +91,10 @@ class Allegro(Protocol):
         """
         ...
 
-    async def patch_offer(self, offer_id: str, patch: Mapping[str, Any]) -> OfferSnapshot: ...
+    async def patch_offer(self, offer_id: str, patch: Mapping[str, Any], *, idempotent: bool = True) -> OfferSnapshot:
+        """PATCH an offer and follow a 202. `idempotent=False` (an absolute stock on an offer that may become
+        buyable) is never re-sent after an uncertain outcome: the caller reads the offer first."""
+        ...
 
     async def change_quantity(self, command_id: str, offer_ids: Sequence[str], delta: int) -> CommandReport:
         """PUT a GAIN quantity command (same id and body on retry) and return its report so far."""

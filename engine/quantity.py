@@ -14,8 +14,9 @@ from engine.model import OfferStatus
 from engine.policy import Policy
 from engine.state import OfferState, ProductState
 
-RESTOCKABLE_ENDINGS = frozenset({"EMPTY_STOCK", "zero"})
-"""Ends the engine may undo on restock: sold out on Allegro, or ended by us at 0."""
+RESTOCKABLE_ENDINGS = frozenset({"EMPTY_STOCK", "zero", "adopted"})
+"""Ends the engine may undo on restock: sold out on Allegro, ended by us at 0, or found ended (of unknown
+cause) when adopting an offer for a product marked for listing."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

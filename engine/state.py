@@ -72,8 +72,6 @@ class OfferState:
     needs_verify: bool = False
     """Increases wait until the offer is read back (after a cancellation, a failure or an ambiguous read)."""
     verify_reason: str = ""
-    distrusted: bool = False
-    """An operation on it failed: the model may be wrong, so it is read back before anything else is sent."""
 
 
 @dataclass(slots=True, kw_only=True)

@@ -114,8 +114,8 @@ class AllegroClient:
     async def create_offer(self, body: Mapping[str, Any]) -> OfferSnapshot:
         return await self.offers.create_offer(body)
 
-    async def patch_offer(self, offer_id: str, patch: Mapping[str, Any]) -> OfferSnapshot:
-        return await self.offers.patch_offer(offer_id, patch)
+    async def patch_offer(self, offer_id: str, patch: Mapping[str, Any], *, idempotent: bool = True) -> OfferSnapshot:
+        return await self.offers.patch_offer(offer_id, patch, idempotent=idempotent)
 
     # orders
     async def checkout_forms(

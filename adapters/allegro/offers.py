@@ -68,8 +68,9 @@ class Offers(OfferReads):
             return await self.get_offer(existing[0].offer_id)
         return await self._settle(response, "the new offer", "POST /sale/product-offers")
 
-    async def patch_offer(self, offer_id: str, patch: Mapping[str, Any]) -> OfferSnapshot:
-        """PATCH (merge patch) and follow a 202. 409 (previous edit still processing) -> RetryLater."""
+    async def patch_offer(self, offer_id: str, patch: Mapping[str, Any], *, idempotent: bool = True) -> OfferSnapshot:
+        """PATCH (merge patch) and follow a 202. 409 (previous edit still processing) -> RetryLater.
+        With `idempotent=False` a timeout or 5xx is not retried here (UncertainOutcome)."""
         endpoint = "PATCH /sale/product-offers/{offerId}"
         response = await self._caller.send(
             Call(
@@ -80,6 +81,7 @@ class Offers(OfferReads):
                 budget="offer_patch",
                 expect=frozenset({200, 202, 409}),
                 on=ON_OFFER,
+                idempotent=idempotent,
             )
         )
         if response.status_code == 409:

@@ -11,11 +11,6 @@ import pytest
 
 from tests.simulation.test_world import run_ours
 
-B9 = "B9 an increase planned but not executed holds the offer's slot; after a crash it is sent stale (S1)"
-B10 = "B10 a decrease computed before the owed verification read; the panel's extra units wait a 2nd latency"
-B11 = "B11 adapters/allegro/offers.py: the client re-sends an absolute restock PATCH after a lost answer (S3)"
-B12 = "B12 own offer adopted ENDED after a crash (no endedBy in the listing) is never restocked (C1)"
-
 REGRESSIONS: list[tuple[int, int, str, str]] = [
     # seed, crash weight, open bug (or "" once fixed), what it caught. B1-B6 were fixed in 0ff55fd.
     (0, 1, "", "needs_verify never cleared: the offer is never restocked although the warehouse has stock"),
@@ -39,28 +34,28 @@ REGRESSIONS: list[tuple[int, int, str, str]] = [
     (
         113,
         1,
-        B10,
+        "",
         "panel 1 then 6 on SKU-4 while a GAIN +5 was in flight: GAIN -3 from the model, then -2 after "
         "the read, exposure 4 > W 4 - buffer 2 between them",
     ),
     (
         56,
         5,
-        B9,
+        "",
         "a seller cancellation restored W to 2 and planned GAIN +1; killed; another channel sold 1; the "
         "restarted engine sent the +1 anyway (A 2 > W 1)",
     ),
-    (93, 5, B9, "GAIN +2 planned before the seller typed 6 in the panel went out after it: A 8 > W 6 - buffer 2"),
-    (219, 5, B9, "GAIN +2 for a delivery killed before it was sent; other channels took 4; the restart sent the +2"),
-    (260, 1, B10, "a cancellation Allegro restocked + other channels' sale: GAIN -2 from the model, -1 after the read"),
-    (339, 1, B10, "same staircase (-1, -1, -1) while Allegro had put cancelled units back"),
-    (272, 5, B12, "POST answered, engine killed; buyers emptied the offer; adopted ENDED, never restocked at W 2"),
+    (93, 5, "", "GAIN +2 planned before the seller typed 6 in the panel went out after it: A 8 > W 6 - buffer 2"),
+    (219, 5, "", "GAIN +2 for a delivery killed before it was sent; other channels took 4; the restart sent the +2"),
+    (260, 1, "", "a cancellation Allegro restocked + other channels' sale: GAIN -2 from the model, -1 after the read"),
+    (339, 1, "", "same staircase (-1, -1, -1) while Allegro had put cancelled units back"),
+    (272, 5, "", "POST answered, engine killed; buyers emptied the offer; adopted ENDED, never restocked at W 2"),
 ]
 
 EXTRA_FAULT_REGRESSIONS: list[tuple[int, str, str]] = [
     # seed (profile with extra_faults=True), open bug, what it caught
-    (5, B11, "restock PATCH {stock 3, ACTIVE}: 504 after the write, re-sent by the client onto the ACTIVE offer"),
-    (21, B11, "same with stock 11"),
+    (5, "", "restock PATCH {stock 3, ACTIVE}: 504 after the write, re-sent by the client onto the ACTIVE offer"),
+    (21, "", "same with stock 11"),
 ]
 
 

@@ -93,17 +93,17 @@ def test_failed_gain_reads_the_offer_before_anything_else() -> None:
     assert [(type(c), c.delta) for c in out] == [(ChangeQuantity, -3)]  # type: ignore[attr-defined]
 
 
-def test_a_decrease_goes_before_a_pending_verification() -> None:
+def test_an_owed_read_goes_before_the_next_decrease() -> None:
     given = Given()
     given.listed(stock=10)
     (first,) = given.when(ev.ProductStockObserved(occurred_at=later(1), product_id="1", stock=9))
     cancelled = order("cf1", "BUYER_CANCELLED", ("l1", "O1", 2), at=later(5))
     given.when(ev.OrderEventObserved(occurred_at=later(5), order=cancelled))
     given.when(ev.ProductStockObserved(occurred_at=later(6), product_id="1", stock=5))
-    (down,) = _gain_done(given, first)
-    assert isinstance(down, ChangeQuantity) and down.delta == -2, "the decrease goes before the verification"
-    (verify,) = _gain_done(given, down)
-    assert isinstance(verify, VerifyOffer)
+    (verify,) = _gain_done(given, first)
+    assert isinstance(verify, VerifyOffer), "one GET first: the decrease is then computed from Allegro's figure"
+    (down,) = given.when(ev.OfferObserved(occurred_at=later(7), offer=snap(available=9, at=later(7)), why="verify"))
+    assert isinstance(down, ChangeQuantity) and down.delta == -4, "Allegro put the 2 units back: 9 - 5"
 
 
 def test_increase_waits_for_the_verification_after_a_cancellation() -> None:
