@@ -70,7 +70,8 @@ def check_exactly_once(world: World) -> None:
         known |= {sale, restore}
         has_sale, has_restore = sale in applied, restore in applied
         if live:
-            live_units[sku] += quantity
+            if sku is not None:
+                live_units[sku] += quantity
             if not has_sale or has_restore:
                 world.violate(
                     "X1", sku, f"live line {cf}:{line} (q={quantity}): sale {has_sale}, restore {has_restore}"
@@ -179,7 +180,9 @@ def check_replay(world: World) -> None:
         before = {oid: o.status for oid, o in state.offers.items()}
         state, commands = reduce(state, decode(stored), stored.seq)
         for command in commands:
-            status = before.get(command.offer_id) if isinstance(command, RestockOffer) else None
+            if not isinstance(command, RestockOffer):
+                continue
+            status = before.get(command.offer_id)
             if status is not None and status.buyable:
                 world.violate("S3", None, f"restock {command.id} decided for buyable offer {command.offer_id}")
 

@@ -10,12 +10,11 @@ from pathlib import Path
 
 from adapters.allegro.client import AllegroClient
 from adapters.allegro.tokens import TokenStore
-from adapters.ledger import open_ledger, upgrade
+from adapters.ledger import SqlLedger, open_ledger, upgrade
 from adapters.memory_ledger import MemoryLedger
 from engine.commands import ALLEGRO_WRITES
 from engine.context import Context
 from engine.cycle import CycleReport, run_once
-from engine.ports import Ledger
 from tests.simulation.world import World, WorldTransport
 
 OPEN_STATUSES = ("pending", "sent", "failed", "held")
@@ -40,14 +39,14 @@ class EngineStrategy:
         self.rng = random.Random(f"crash:{world.seed}")
         self.sqlite = world.profile.sqlite_ledger
         self.ledger_path = world.folder / "ledger.db"
-        self.ledger: Ledger = self._open_ledger()
+        self.ledger: MemoryLedger | SqlLedger = self._open_ledger()
         self.store: TokenStore | None = None
         self.client: AllegroClient | None = None
         self.transport: WorldTransport | None = None
         self.ctx: Context | None = None
         self.reports: list[CycleReport] = []
 
-    def _open_ledger(self) -> Ledger:
+    def _open_ledger(self) -> MemoryLedger | SqlLedger:
         if not self.sqlite:
             return MemoryLedger(clock=self.world.time)
         if not self.ledger_path.exists():

@@ -66,6 +66,7 @@ async def test_q1_flags_writes_in_cycles_meant_to_be_idle(drained: World) -> Non
 
 
 async def test_replay_flags_a_projection_that_differs_from_the_events(drained: World) -> None:
+    assert isinstance(drained.strategy, EngineStrategy)
     ledger = drained.strategy.ledger
     folded, rows = ledger.load_projection()
     key = next(k for k in rows if k[0] == "product")

@@ -190,6 +190,12 @@ async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
 pytestmark = pytest.mark.anyio
 
 
+def _stock(shop: Shop, product_id: int) -> int:
+    stock = stock_of(shop.warehouse_url, product_id)
+    assert stock is not None, f"product {product_id} has no stock row"
+    return stock
+
+
 async def test_listing_creates_one_offer_per_product_carrying_its_external_id(shop: Shop) -> None:
     offers = list(shop.emu.world.offers.values())
     external_ids = [o.body["external"]["id"] for o in offers]
@@ -207,7 +213,7 @@ async def test_listing_creates_one_offer_per_product_carrying_its_external_id(sh
 
 async def test_an_order_takes_stock_off_the_warehouse_once_even_when_its_events_repeat(shop: Shop) -> None:
     await shop.faults(duplicate_order_events=1.0, shuffle_order_events=1.0)
-    before = stock_of(shop.warehouse_url, 2)
+    before = _stock(shop, 2)
     form = await shop.buy(2, 3)
     await shop.settle()
     await shop.cycle()
@@ -219,7 +225,7 @@ async def test_an_order_takes_stock_off_the_warehouse_once_even_when_its_events_
 
 @pytest.mark.parametrize("by", ["BUYER", "AUTO", "SELLER"])
 async def test_a_cancelled_order_gives_its_units_back_once(shop: Shop, by: str) -> None:
-    before = stock_of(shop.warehouse_url, 6)
+    before = _stock(shop, 6)
     form = await shop.buy(6, 2, paid=by != "AUTO")
     await shop.settle()
     assert stock_of(shop.warehouse_url, 6) == before - 2

@@ -453,7 +453,7 @@ class World:
             for task in commands[key].tasks
         )
 
-    def lines(self) -> list[tuple[str, str, str, int, bool]]:
+    def lines(self) -> list[tuple[str | None, str, str, int, bool]]:
         """(sku, checkout form id, line id, quantity, live) for every line Allegro knows."""
         found = []
         for form in self.emu.world.forms.values():
