@@ -422,3 +422,9 @@ def main() -> None:
 
 
 from engine import cli_cycle  # noqa: E402,F401  (registers sync, run, replay, commands, auth, demo)
+
+if __name__ == "__main__":
+    # `python -m engine.cli`: run the imported module's app, on which cli_cycle registered its commands.
+    from engine.cli import main as imported_main
+
+    imported_main()

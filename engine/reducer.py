@@ -56,9 +56,18 @@ def reduce(state: State, event: Event, seq: int) -> tuple[State, list[Command]]:
 
 def _product_observed(state: State, event: ProductObserved, seq: int) -> list[Command]:
     row = event.product
+    owner = state.external_id_owner(row.external_id, row.product_id)
     product = state.ensure_product(row.product_id, row.external_id)
     product.row, product.stock, product.row_hash = row, row.stock, row.row_hash
     product.removed, product.unknown = False, None
+    if owner is not None:
+        # One external id, two products: the offer's "sygnatura" could not tell their sales apart.
+        product.problems = (
+            f"product {row.product_id}: external id '{row.external_id}' is also used by product {owner}; "
+            "give each product its own external id (sygnatura)",
+        )
+        product.rejected_hash = row.row_hash
+        return planning.write_back(state, product, seq, problem=product.problems[0])
     return planning.plan_product(state, product, seq)
 
 

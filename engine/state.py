@@ -116,26 +116,37 @@ class State:
         self.dirty.add((kind, key))
 
     def ensure_product(self, product_id: str, external_id: str | None = None) -> ProductState:
-        """The product's record, created on first sight; a changed external id is re-indexed."""
+        """The product's record, created on first sight; a changed external id is re-indexed (unless another
+        product holds it: see `external_id_owner`)."""
         product = self.products.get(product_id)
         if product is None:
             product = self.products[product_id] = ProductState(
                 product_id=product_id, external_id=external_id or product_id
             )
-            self.by_external[product.external_id] = product_id
+            self.by_external.setdefault(product.external_id, product_id)
         elif external_id is not None and external_id != product.external_id:
-            self.by_external.pop(product.external_id, None)
+            if self.by_external.get(product.external_id) == product_id:
+                del self.by_external[product.external_id]
             product.external_id = external_id
-            self.by_external[external_id] = product_id
+            self.by_external.setdefault(external_id, product_id)
         self.touch("product", product_id)
         return product
 
+    def external_id_owner(self, external_id: str, product_id: str) -> str | None:
+        """Another product that already uses this external id (and is still in the warehouse), if any."""
+        owner = self.by_external.get(external_id)
+        if owner is None or owner == product_id or self.products[owner].removed:
+            return None
+        return owner
+
     def product_for(self, external_id: str | None, offer_id: str | None) -> ProductState | None:
-        if external_id is not None and external_id in self.by_external:
-            return self.products[self.by_external[external_id]]
+        """The product an order line or an offer belongs to: by its offer's link first (the external id
+        may have been edited since), then by the external id."""
         offer = self.offers.get(offer_id) if offer_id is not None else None
         if offer is not None and offer.product_id is not None:
             return self.products.get(offer.product_id)
+        if external_id is not None and external_id in self.by_external:
+            return self.products[self.by_external[external_id]]
         return None
 
     def offers_of(self, product: ProductState) -> list[OfferState]:

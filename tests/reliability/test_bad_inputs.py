@@ -204,11 +204,6 @@ def test_sync_without_the_client_secret_says_which_variable_to_set(demo_config: 
     assert "ALLEGRO_CLIENT_SECRET" in result.output, result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: engine/cli.py has no `if __name__ == '__main__': main()`, so `python -m engine.cli ... sync` "
-    "does nothing and exits 0 (a cron line written that way never syncs and never fails)",
-)
 def test_python_dash_m_engine_cli_runs_the_command(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-config.toml"
     result = subprocess.run(
@@ -277,11 +272,6 @@ def test_every_row_case_is_in_a_table() -> None:
     assert set(CASES) == set(ROW_MESSAGES) | set(LISTED_AS_IS) | {"duplicate external id"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: two warehouse rows with one external id are not reported: each product creates its own offer "
-    "with that external.id (engine/state.py State.ensure_product overwrites by_external; no duplicate check)",
-)
 def test_a_duplicate_external_id_is_named_and_never_listed_twice(listed: Listed) -> None:
     pid = product_id("duplicate external id")
     problems = " | ".join(listed.problems.get(str(pid), ()) + listed.problems.get(str(pid + 1), ()))
@@ -423,11 +413,6 @@ def test_sync_error_is_the_base_of_config_errors() -> None:
     assert issubclass(ConfigError, SyncError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: engine/state.py State.product_for resolves a line by external id before its offer, so a purchase "
-    "on product 1's offer is taken off product 2 when both rows share an external id (and each got its own offer)",
-)
 @pytest.mark.anyio
 async def test_a_purchase_is_taken_off_the_product_of_its_offer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
