@@ -39,13 +39,13 @@ def _plan(round_no: int, rng: random.Random) -> tuple[str, str | None, float | N
     if kind in (0, 1):
         named = (round_no // 4) * 2 + kind  # 0, 1, 2, 3, ... over the named rounds
         point = NAMED_POINTS[named % len(NAMED_POINTS)]
-        nth = 1 + (named // len(NAMED_POINTS)) % 3
+        nth = 1 + (named // len(NAMED_POINTS)) % 2
         spec = point if nth == 1 else f"{point}:{nth}"
         return spec, spec, None
     if kind == 2:
         spec = f"random:0.2:{rng.randrange(1 << 30)}"
         return spec, spec, None
-    moment = round(rng.uniform(0.0, 0.7), 3)
+    moment = round(rng.uniform(0.0, 0.4), 3)
     return f"wall-clock {moment}s", None, moment
 
 

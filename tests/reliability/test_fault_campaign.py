@@ -209,9 +209,9 @@ async def _warehouse_locked(run: FaultRun, step: int) -> None:
 
 SCENARIOS = [
     Scenario("429 without Retry-After", {"error_rate_429": 0.3}),
-    Scenario("429 with Retry-After", {"error_rate_429": 0.3, "retry_after_on_429": True}),
+    Scenario("429 with Retry-After", {"error_rate_429": 0.15, "retry_after_on_429": True}),
     Scenario("5xx bursts", {"error_rate_5xx": 0.5}),
-    Scenario("latency spikes", {"latency_ms": 250}),
+    Scenario("latency spikes", {"latency_ms": 150}),
     Scenario("answers lost after the write registered (504)", {"timeout_after_registration": 0.5}),
     Scenario(
         "client read timeouts on slow answers",

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from emulator.server import warn_if_public
 from engine.cli import app as cli_app
 from engine.metrics import Metrics
-from tests.reliability.crash_world import CrashWorld
+from tests.reliability.crash_world import CrashWorld, RunResult
 
 INJECTION = "Kabel HDMI'); DROP TABLE towary; -- złocony 2 m"
 
@@ -62,12 +62,13 @@ def test_no_secret_in_any_output_log_ledger_or_write_back(world: CrashWorld, mar
     seen_tokens = _tokens(folder / "tokens.json")
     outputs: list[str] = []
 
-    def run(*argv: str, ok: bool = True) -> None:
+    def run(*argv: str, ok: bool = True) -> RunResult:
         result = world.runner.run(*argv, env=env)
         outputs.extend([result.stdout, result.stderr])
         seen_tokens.update(_tokens(folder / "tokens.json"))
         if ok:
             assert result.code == 0, result.stderr
+        return result
 
     run("db", "upgrade")
     run("sync")
@@ -92,9 +93,10 @@ def test_no_secret_in_any_output_log_ledger_or_write_back(world: CrashWorld, mar
     world.http.put(
         "/__emulator/faults", json={"expire_access_tokens": True, "invalidate_refresh_tokens": True}
     ).raise_for_status()
-    before = len(outputs)
-    run("sync", ok=False)
-    assert any("allegro-sync auth login" in o for o in outputs[before:]), outputs[before:]
+    revoked = run("sync", ok=False)
+    errors = [line for line in revoked.stderr.splitlines() if line.startswith("error:")]
+    assert revoked.code not in (0, None) and len(errors) == 1, revoked.stderr
+    assert "invalid_grant" in errors[0] and "allegro-sync auth login" in errors[0], errors
     run("-v", "sync", ok=False)
 
     token_file = folder / "tokens.json"
