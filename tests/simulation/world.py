@@ -306,6 +306,8 @@ class World:
         self.other_sales = dict.fromkeys(self.skus, 0)
         self.slack: dict[str, list[Slack]] = {sku: [] for sku in self.skus}
         self.seller_ended: set[str] = set()
+        self.seller_offers: set[str] = set()
+        """Offers the seller listed in the panel (duplicates of an external id the engine already lists)."""
         self.result = Result(
             seed=profile.seed, strategy="?", crash_weight=profile.crash_weight, extra_faults=profile.extra_faults
         )
@@ -678,6 +680,8 @@ class World:
             "delivery": {"shippingRates": {"name": "Standard"}, "handlingTime": "PT24H"},
         }
         answer = await self.control.post("/__emulator/offers", json=body)
+        if answer.status_code == 201:
+            self.seller_offers.add(str(answer.json()["id"]))
         # The seller's own offer exposes its unit for good: the engine never writes to it.
         self.slack[sku].append(Slack(units=1, born=self.tick, why="duplicate offer", permanent=True))
         self.note(f"seller listed a duplicate offer for {sku}: {answer.status_code} {answer.json().get('id')}")
