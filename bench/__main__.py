@@ -45,7 +45,9 @@ QUICK = Sizes(40, 5, 20, 6_000, 20, (50, 100, 200))
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes (seconds), for the smoke test")
     parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="run only these (repeatable)")
     parser.add_argument(
@@ -121,7 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         for option in ("creation_limit", "products", "purchases"):
             if getattr(args, option):
                 command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
-        env = dict(os.environ, BENCH_PROFILE=args.profile or "", PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ,
+            BENCH_PROFILE=args.profile or "",
+            PYTHONPATH=os.pathsep.join(
+                filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")])
+            ),
+        )
         group_started = time.perf_counter()
         with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as child:
             assert child.stdout is not None

@@ -85,7 +85,12 @@ async def run(folder: Path, products: int, creation_limit: int, emit: Any) -> No
             "creation_limit_per_minute": creation_limit,
             "client_limit_per_minute": 9000,
             "limited": limited,
-            "fraction_of_creation_limit": round(limited["offers_created"] / limited["cycle_wall_s"] * 60 / creation_limit, 3),
+            "fraction_of_creation_limit": round(
+                limited["offers_created"] / limited["cycle_wall_s"] * 60 / creation_limit, 3
+            ),
+            "fraction_of_creation_limit_while_creating": round(
+                (limited["offers_per_s_first_to_last"] or 0) * 60 / creation_limit, 3
+            ),
             "unlimited": free,
             "unlimited_offers_per_s": free["offers_per_s"],
             "max_concurrency": 16,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import resource
-import sys
 import statistics
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator

@@ -134,7 +134,10 @@ def _idle_child(folder: Path, base_url: str) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
     done = subprocess.run(
         [sys.executable, "-m", "bench.scale", str(folder), base_url],
-        stdout=subprocess.PIPE, text=True, env=env, check=False,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        check=False,
     )
     if done.returncode:
         raise RuntimeError(f"the idle child failed (exit {done.returncode})")
@@ -164,7 +167,9 @@ async def run(folder: Path, sizes: list[int], emit: Any) -> None:
             "warehouse": reads,
             "idle_series": points,
             "cpu_growth": {
-                str(p["products"]): round(p["idle_cpu_s_per_cycle"]["median"] / base["idle_cpu_s_per_cycle"]["median"], 1)
+                str(p["products"]): round(
+                    p["idle_cpu_s_per_cycle"]["median"] / base["idle_cpu_s_per_cycle"]["median"], 1
+                )
                 for p in points
             },
             "peak_rss_mb": points[-1]["engine_peak_rss_mb"],

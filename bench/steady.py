@@ -99,7 +99,9 @@ def _active_products(ctx: Context, emulator: Emulator, world: World, least: int)
     )
 
 
-async def churn(ctx: Context, world: World, emulator: Emulator, facts: dict[str, Any], fraction: float) -> dict[str, Any]:
+async def churn(
+    ctx: Context, world: World, emulator: Emulator, facts: dict[str, Any], fraction: float
+) -> dict[str, Any]:
     """1 % of the products change stock through other channels: 60 % sell 1-3 units at the counter, 40 %
     receive a delivery of 5 or 10 (deltas -1, -2, -3, +5, +10: five distinct deltas, so five commands)."""
     rng = random.Random(1)
@@ -149,7 +151,9 @@ def _offers_not_matching(emulator: Emulator, world: World, linked: list[tuple[st
     return wrong
 
 
-async def burst(ctx: Context, world: World, emulator: Emulator, facts: dict[str, Any], purchases: int) -> dict[str, Any]:
+async def burst(
+    ctx: Context, world: World, emulator: Emulator, facts: dict[str, Any], purchases: int
+) -> dict[str, Any]:
     """`purchases` paid purchases of one unit on distinct offers (stock >= 2, so no offer sells out) arrive
     between two cycles; the cycle must take each line off warehouse stock exactly once."""
     rng = random.Random(2)

@@ -60,7 +60,9 @@ class Emulator:
     def __init__(self) -> None:
         port = _free_port()
         self.base_url = f"http://127.0.0.1:{port}"
-        code = os.environ.get("BENCH_EMULATOR_CODE", "from emulator.server import serve; serve('127.0.0.1', {port})").format(port=port)
+        code = os.environ.get(
+            "BENCH_EMULATOR_CODE", "from emulator.server import serve; serve('127.0.0.1', {port})"
+        ).format(port=port)
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         self.process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE)
         self.control = httpx.Client(base_url=self.base_url, timeout=60)
@@ -112,7 +114,9 @@ class Emulator:
     def token_set(self) -> Any:
         answer = self.control.post("/__emulator/tokens", json={})
         answer.raise_for_status()
-        return from_token_response(answer.json(), environment="emulator", client_id="emulator-client", now=datetime.now(UTC))
+        return from_token_response(
+            answer.json(), environment="emulator", client_id="emulator-client", now=datetime.now(UTC)
+        )
 
     def stop(self) -> None:
         self.control.close()
@@ -210,7 +214,7 @@ class World:
         try:
             with engine.connect() as connection:
                 return {
-                    table: int(connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)  # noqa: S608
+                    table: int(connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)
                     for table in ("events", "commands", "projection", "cursors")
                 }
         finally:
@@ -232,7 +236,15 @@ async def until_quiet(ctx: Context, emulator: Emulator, *, rounds: int = 12) -> 
         report = await run_once(ctx)
         reports.append(report)
         if os.environ.get("BENCH_DEBUG"):
-            print("  cycle", report.duration_seconds, report.cpu_seconds, dict(report.events_in), dict(report.commands_out), report.errors[:2], file=sys.stderr)
+            print(
+                "  cycle",
+                report.duration_seconds,
+                report.cpu_seconds,
+                dict(report.events_in),
+                dict(report.commands_out),
+                report.errors[:2],
+                file=sys.stderr,
+            )
         if report.stopped:
             raise RuntimeError(report.stopped)
         if not report.commands_out and not report.events_in and not (ctx.state and ctx.state.held):
@@ -289,7 +301,10 @@ async def listed_world(folder: Path, emulator: Emulator, products: int) -> World
     )
     world = World(folder, emulator, products)
     limits = httpx.Limits(max_connections=8)
-    async with world.context(**FAST) as ctx, httpx.AsyncClient(base_url=emulator.base_url, limits=limits, timeout=60) as control:
+    async with (
+        world.context(**FAST) as ctx,
+        httpx.AsyncClient(base_url=emulator.base_url, limits=limits, timeout=60) as control,
+    ):
         client = ctx.allegro
         ctx.allegro = PanelListing(client, emulator, control)  # type: ignore[assignment]
         await run_once(ctx)
