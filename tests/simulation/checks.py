@@ -46,7 +46,10 @@ async def drain(world: World) -> bool:
     why: list[str] = []
     ledger = _engine(world).ledger
     for _ in range(DRAIN_CYCLES):
-        world.emu.clock.advance(step)
+        waits = [c.next_attempt_at for c in ledger.commands(statuses=["failed"]) if c.next_attempt_at is not None]
+        # A command in backoff is waited for (up to the engine's longest backoff), not counted as stuck.
+        later = (max(waits) - world.time.now()).total_seconds() if waits else 0.0
+        world.emu.clock.advance(max(step, min(later, world.options().max_backoff_seconds) + 0.1))
         rows = ledger.last_seq()
         await world.cycle()
         world.check_safety()

@@ -33,6 +33,8 @@ KNOWN_SEEDS: dict[tuple[int, int, bool], str] = {
     (71, 1, True): "B13-restock-resent-with-its-planned-quantity",
     (116, 1, True): "B13-restock-resent-with-its-planned-quantity",
     (167, 1, True): "B13-restock-resent-with-its-planned-quantity",
+    (308, 1, True): "B13-restock-resent-with-its-planned-quantity",
+    (331, 1, True): "B13-restock-resent-with-its-planned-quantity",
 }
 """(seed, crash weight, extra faults) of seeds whose violations have no signature of their own, with the bug
 that explains them (diagnosed by reading the seed's ledger timeline)."""
