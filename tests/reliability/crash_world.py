@@ -239,12 +239,12 @@ class CrashWorld:
 
     # ------------------------------------------------------------------------------------------ trade
 
-    def trade(self, rng: random.Random) -> list[str]:
-        """A few seeded world changes: purchases, payments, cancellations, deliveries, other channels."""
+    def trade(self, rng: random.Random, *, warehouse: bool = True, min_purchases: int = 0) -> list[str]:
+        """A few seeded world changes: purchases, payments, cancellations, deliveries, other channels
+        (`warehouse=False`: only what happens on Allegro)."""
         done: list[str] = []
         offers = [o for o in self.offers() if o["publication"]["status"] == "ACTIVE" and o["stock"]["available"]]
-        products = self.product_of_symbol()
-        for _ in range(rng.randint(0, 3)):
+        for _ in range(max(min_purchases, rng.randint(0, 3))):
             if not offers:
                 break
             offer = rng.choice(offers)
@@ -271,6 +271,9 @@ class CrashWorld:
             if answer.status_code == 200:
                 done.append(f"cancel {form['id']} by {by}")
                 self.book.actions[f"cancel_{by}"] += 1
+        if not warehouse:
+            return done
+        products = self.product_of_symbol()
         listed = sorted({products[o["external"]["id"]] for o in self.offers() if o.get("external")})
         if listed and rng.random() < 0.4:
             pid = rng.choice(listed)

@@ -37,7 +37,7 @@ from engine.bootstrap import open_context, warehouse_config
 from engine.cli import app as cli_app
 from engine.cycle import run_once
 from engine.demo import EMULATOR, write_config
-from engine.errors import ConfigError, SyncError
+from engine.errors import ConfigError
 from engine.settings import load_settings
 from tests.reliability.bad_rows import CASES, GOOD_IDS, INJECTION, Listed, build_and_list, product_id
 
@@ -407,10 +407,6 @@ async def test_a_bad_answer_stops_only_its_source_and_loses_nothing(
 def test_the_tables_hold_at_least_forty_cases() -> None:
     total = len(CONFIG_CASES) + len(WAREHOUSE_CASES) + len(CASES) + len(API_CASES) + 2
     assert total >= 40, total
-
-
-def test_sync_error_is_the_base_of_config_errors() -> None:
-    assert issubclass(ConfigError, SyncError)
 
 
 @pytest.mark.anyio

@@ -139,7 +139,12 @@ class FaultRun:
             quiet = quiet + 1 if before == after and self.world.open_commands() == 0 and not report.errors else 0
             if quiet >= 2:
                 return
-        raise AssertionError(f"not quiescent after {max_cycles} cycles: {self.reports[-1].as_dict()}")
+        assert self.ctx is not None
+        stuck = [
+            (c.kind, c.target, c.status, c.attempts, c.last_error, str(getattr(c, "next_attempt_at", "")))
+            for c in self.ctx.ledger.commands(statuses=["pending", "sent", "failed", "held"])
+        ]
+        raise AssertionError(f"not quiescent after {max_cycles} cycles: {self.reports[-1].as_dict()}; open: {stuck}")
 
     def written_twice(self) -> list[str]:
         """A command id (batch command PUT) sent with two different bodies would be two writes."""
@@ -271,8 +276,8 @@ async def test_invariants_hold_through_the_fault_and_the_engine_converges_after_
                 run.faults(scenario.switches)
             writes_before = len(run.writes)
             for step in range(scenario.cycles):
-                if run.lock is None:  # our own trade cannot touch a locked warehouse either
-                    run.world.trade(rng)
+                # at least one purchase per faulty cycle; a locked warehouse is locked for our own trade too
+                run.world.trade(rng, warehouse=run.lock is None, min_purchases=1)
                 if scenario.between is not None:
                     await scenario.between(run, step)
                 report = await run.cycle()
