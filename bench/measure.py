@@ -43,7 +43,7 @@ def clocks() -> Iterator[Clocks]:
 def profiled(name: str) -> Iterator[None]:
     """cProfile around a scenario's measured part when `python -m bench --profile NAME` asked for it: writes
     bench-NAME.prof in the working directory and prints the top functions to stderr."""
-    if os.environ.get("BENCH_PROFILE") != name:
+    if not name or os.environ.get("BENCH_PROFILE") != name:
         yield
         return
     import cProfile
