@@ -13,6 +13,17 @@ from engine.fold import state_of
 from engine.ports import CommandRecord
 
 
+def restock_now(ctx: Context, offer_id: str) -> int:
+    """What a restock of this (ended) offer may publish now: the target of the moment, 0 while on hold."""
+    state = state_of(ctx)
+    offer = state.offers.get(offer_id)
+    product = state.products.get(offer.product_id) if offer is not None and offer.product_id else None
+    if product is None or planning.hold_active(state, product) or product.unknown:
+        return 0
+    goal = quantity.target(product, state.offers_of(product), state.policy)
+    return 0 if goal is None else goal.available
+
+
 def stale_increase(ctx: Context, command: CommandRecord) -> str | None:
     """Why this unexecuted increase no longer fits (None when it still does, or it is not an increase)."""
     if command.kind not in ("change_quantity", "restock_offer"):

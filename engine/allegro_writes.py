@@ -12,6 +12,7 @@ from typing import Any
 
 from engine import events as ev
 from engine import outcomes, quantity
+from engine.admission import restock_now
 from engine.context import Context
 from engine.errors import RetryLater, SkipItem
 from engine.failpoints import failpoint
@@ -148,6 +149,11 @@ async def _patch_once(ctx: Context, purpose: str, offer_id: str, body: dict[str,
         (current,) = await ctx.allegro.offer_parts([offer_id])
         if current.status.buyable:
             return current
+        # A retry publishes the target of now, not of its planning: sales and other channels move on.
+        available = min(int(body["stock"]["available"]), restock_now(ctx, offer_id))
+        if available < 1:
+            return current
+        body = {"stock": {"available": available}, "publication": {"status": "ACTIVE"}}
         return await ctx.allegro.patch_offer(offer_id, body, idempotent=False)
     if purpose == "zero":
         try:

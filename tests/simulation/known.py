@@ -11,31 +11,16 @@ from collections.abc import Callable
 from tests.simulation.world import Result, Violation
 
 KNOWN: dict[str, tuple[str, Callable[[Violation], bool]]] = {}
-"""Open bugs by signature. B1-B12 (verify reads deduplicated, form.ready not persisted, stale create quantity,
+"""Open bugs by signature. B1-B13 (verify reads deduplicated, form.ready not persisted, stale create quantity,
 ambiguous purchase never re-verified, sold out assumed with a GAIN in flight, late folding of outcomes,
 unsent increases sent stale, a decrease before the owed read, an absolute PATCH re-sent by the client, an
-adopted ended offer never restocked) are fixed; their seeds run in test_regressions.py."""
+adopted ended offer never restocked, a restock retried with its planned quantity) are fixed; their seeds
+run in test_regressions.py."""
 
-UNSIGNED: dict[str, str] = {
-    "B13-restock-resent-with-its-planned-quantity": (
-        "engine/allegro_writes.py _patch_once / engine/planning.py: a restock_offer carries the quantity of "
-        "its planning. When its answer is lost (504) or the offer is still processing (409), the command is "
-        "retried later with the same absolute stock: the read-first guard only checks that the offer is not "
-        "buyable, not that the quantity is still the target. Meanwhile the first PATCH may have been applied "
-        "and sold out (seed 71: buyers took 4, W fell to 0, the retry PATCHed 4 + ACTIVE) or other channels "
-        "sold (seed 167: planned 8 at W 9, re-sent at W 7 - buffer 1 = 6): S1. The restock payload needs "
-        "the same send-time admission as increases (target now, and nothing when it is 0)"
-    ),
-}
+UNSIGNED: dict[str, str] = {}
 """Bugs whose violations look like any other S1 breach; the seeds they explain are listed below."""
 
-KNOWN_SEEDS: dict[tuple[int, int, bool], str] = {
-    (71, 1, True): "B13-restock-resent-with-its-planned-quantity",
-    (116, 1, True): "B13-restock-resent-with-its-planned-quantity",
-    (167, 1, True): "B13-restock-resent-with-its-planned-quantity",
-    (308, 1, True): "B13-restock-resent-with-its-planned-quantity",
-    (331, 1, True): "B13-restock-resent-with-its-planned-quantity",
-}
+KNOWN_SEEDS: dict[tuple[int, int, bool], str] = {}
 """(seed, crash weight, extra faults) of seeds whose violations have no signature of their own, with the bug
 that explains them (diagnosed by reading the seed's ledger timeline)."""
 

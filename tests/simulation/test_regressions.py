@@ -52,14 +52,13 @@ REGRESSIONS: list[tuple[int, int, str, str]] = [
     (272, 5, "", "POST answered, engine killed; buyers emptied the offer; adopted ENDED, never restocked at W 2"),
 ]
 
-B13 = "B13 a restock PATCH retried after a lost answer or 409 re-sends its planned quantity (S1)"
 
 EXTRA_FAULT_REGRESSIONS: list[tuple[int, str, str]] = [
     # seed (profile with extra_faults=True), open bug, what it caught
     (5, "", "restock PATCH {stock 3, ACTIVE}: 504 after the write, re-sent by the client onto the ACTIVE offer"),
     (21, "", "same with stock 11"),
-    (71, B13, "restock {4, ACTIVE} re-sent after 504/409 although buyers had emptied the offer and W was 0"),
-    (167, B13, "restock {8, ACTIVE} planned at W 9, re-sent after other channels took 2 (target 6)"),
+    (71, "", "restock {4, ACTIVE} re-sent after 504/409 although buyers had emptied the offer and W was 0"),
+    (167, "", "restock {8, ACTIVE} planned at W 9, re-sent after other channels took 2 (target 6)"),
 ]
 
 
