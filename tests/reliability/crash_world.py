@@ -313,9 +313,12 @@ class CrashWorld:
             results.append(result)
             assert result.code == 0, result.stderr
             after = (self.write_requests(), self.stock(), len(self.applied()))
-            quiet = quiet + 1 if before == after and self.open_commands() == 0 else 0
+            waiting = self.open_commands()
+            quiet = quiet + 1 if before == after and waiting == 0 else 0
             if quiet >= 2:
                 return results
+            if waiting:
+                time.sleep(1.0)  # a failed command's back-off runs on the wall clock
         raise AssertionError(f"not quiescent after {max_cycles} cycles; last: {results[-1].stderr[-2000:]}")
 
     # ------------------------------------------------------------------------------------------ checks

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from adapters.allegro.client import AllegroClient
@@ -136,9 +137,12 @@ class FaultRun:
             report = await self.cycle()
             assert report.stopped is None, report.stopped
             after = (len(self.writes), self.world.stock(), len(self.world.applied()))
-            quiet = quiet + 1 if before == after and self.world.open_commands() == 0 and not report.errors else 0
+            waiting = self.world.open_commands()
+            quiet = quiet + 1 if before == after and waiting == 0 and not report.errors else 0
             if quiet >= 2:
                 return
+            if waiting:
+                await anyio.sleep(0.3)  # a failed command's back-off runs on the wall clock
         assert self.ctx is not None
         stuck = [
             (c.kind, c.target, c.status, c.attempts, c.last_error, str(getattr(c, "next_attempt_at", "")))
