@@ -133,7 +133,13 @@ class Runner:
     def _fork(self, argv: tuple[str, ...], env: dict[str, str], out: Path, err: Path, kill: float | None) -> int:
         zygote = self._start_zygote()
         assert zygote.stdin is not None and zygote.stdout is not None
-        request = {"argv": argv, "env": env, "cwd": str(self.folder), "out": str(out), "err": str(err)}
+        request: dict[str, object] = {
+            "argv": argv,
+            "env": env,
+            "cwd": str(self.folder),
+            "out": str(out),
+            "err": str(err),
+        }
         if kill is not None:
             request["kill_after"] = kill
         zygote.stdin.write(json.dumps(request) + "\n")

@@ -446,6 +446,8 @@ async def test_a_purchase_is_taken_off_the_product_of_its_offer(
                 await run_once(ctx)
                 await control.post("/__emulator/clock", json={"advance_seconds": 3})
     with engine.connect() as c:
-        stock = dict(c.execute(text("SELECT towar_id, ilosc FROM stany_magazynowe")).all())
+        stock: dict[int, int] = {
+            int(k): int(v) for k, v in c.execute(text("SELECT towar_id, ilosc FROM stany_magazynowe"))
+        }
     engine.dispose()
     assert (stock[1], stock[2]) == (0, 9), stock
