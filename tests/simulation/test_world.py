@@ -1,8 +1,11 @@
-"""The world simulation: 200 seeds in CI (ALLEGRO_SYNC_SIM_SEEDS=N for a long campaign, marked slow).
+"""The world simulation in CI: 200 seeds, 40 crash-heavy seeds, 40 seeds with extra faults; the teeth.
 
 Each seed builds a small world (2-4 SKUs, 20-40 steps of purchases, payments, cancellations, deliveries,
 other channels' sales, seller-panel edits, emulator faults, clock jumps and engine crashes interleaved with
-cycles), checks S1 and S3 after every step, then drains and checks X1, C1, Q1 and the replay.
+cycles), checks S1, S2 and S3 after every step, then drains and checks X1, C1, invariant 4, Q1 and the replay.
+
+    ALLEGRO_SYNC_SIM_SEEDS=5000 pytest -m slow tests/simulation -k campaign   # seeds 200.. in all three modes
+    python -m tests.simulation.show SEED [--crash-weight 5] [--extra-faults]  # replay one seed and explain it
 
 A seed whose only violations are engine bugs already reported (`known.py`) is marked xfail naming them;
 any other violation fails the test with the seed, the step, the SKU and the last steps of the run.
