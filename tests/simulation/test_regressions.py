@@ -53,12 +53,31 @@ REGRESSIONS: list[tuple[int, int, str, str]] = [
 ]
 
 
-EXTRA_FAULT_REGRESSIONS: list[tuple[int, str, str]] = [
-    # seed (profile with extra_faults=True), open bug, what it caught
-    (5, "", "restock PATCH {stock 3, ACTIVE}: 504 after the write, re-sent by the client onto the ACTIVE offer"),
-    (21, "", "same with stock 11"),
-    (71, "", "restock {4, ACTIVE} re-sent after 504/409 although buyers had emptied the offer and W was 0"),
-    (167, "", "restock {8, ACTIVE} planned at W 9, re-sent after other channels took 2 (target 6)"),
+B14 = "B14 a restock whose offer buyers emptied while its answer was pending is left ENDED, ended_by None (C1)"
+B15 = "B15 a content PATCH (update_offer) in flight holds the offer's slot; the END for a sell-out waits (S1)"
+
+EXTRA_FAULT_REGRESSIONS: list[tuple[int, int, str, str]] = [
+    # seed (profile with extra_faults=True), crash weight, open bug, what it caught
+    (5, 1, "", "restock PATCH {stock 3, ACTIVE}: 504 after the write, re-sent by the client onto the ACTIVE offer"),
+    (21, 1, "", "same with stock 11"),
+    (71, 1, "", "restock {4, ACTIVE} re-sent after 504/409 although buyers had emptied the offer and W was 0"),
+    (167, 1, "", "restock {8, ACTIVE} planned at W 9, re-sent after other channels took 2 (target 6)"),
+    (
+        323,
+        1,
+        B14,
+        "restock {1, ACTIVE} processed late; a buyer took the unit (EMPTY_STOCK) before the engine saw the "
+        "answer; the model says ENDED by nobody and never restocks although W is 4",
+    ),
+    (315, 1, B14, "same, W 5"),
+    (234, 5, B14, "same with crashes, W 1"),
+    (
+        219,
+        5,
+        B15,
+        "an update_offer PATCH kept answering 504/409; other channels took 4 (target 0) and the END "
+        "waited behind it for many cycles with 2 units exposed",
+    ),
 ]
 
 
@@ -77,14 +96,18 @@ async def test_regression_seed_keeps_every_invariant(seed: int, weight: int, cau
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(
-    ("seed", "caught"),
+    ("seed", "weight", "caught"),
     [
         pytest.param(
-            seed, caught, id=f"seed{seed}-extra", marks=[pytest.mark.xfail(strict=True, reason=bug)] if bug else []
+            seed,
+            weight,
+            caught,
+            id=f"seed{seed}-extra" + ("" if weight == 1 else f"-crashes{weight}"),
+            marks=[pytest.mark.xfail(strict=True, reason=bug)] if bug else [],
         )
-        for seed, bug, caught in EXTRA_FAULT_REGRESSIONS
+        for seed, weight, bug, caught in EXTRA_FAULT_REGRESSIONS
     ],
 )
-async def test_extra_fault_regression_seed_keeps_every_invariant(seed: int, caught: str) -> None:
-    result = await run_ours(seed, extra_faults=True)
+async def test_extra_fault_regression_seed_keeps_every_invariant(seed: int, weight: int, caught: str) -> None:
+    result = await run_ours(seed, crash_weight=weight, extra_faults=True)
     assert not result.violations, f"{caught}\n{result.report()}"
