@@ -4,7 +4,7 @@ Each seed builds a small world (2-4 SKUs, 20-40 steps of purchases, payments, ca
 other channels' sales, seller-panel edits, emulator faults, clock jumps and engine crashes interleaved with
 cycles), checks S1, S2 and S3 after every step, then drains and checks X1, C1, invariant 4, Q1 and the replay.
 
-    ALLEGRO_SYNC_SIM_SEEDS=5000 pytest -m slow tests/simulation -k campaign   # seeds 200.. in all three modes
+    ALLEGRO_SYNC_SIM_SEEDS=5000 pytest -m slow tests/simulation -k campaign   # seeds 200.., four modes
     python -m tests.simulation.show SEED [--crash-weight 5] [--extra-faults]  # replay one seed and explain it
 
 A seed whose only violations are engine bugs already reported (`known.py`) is marked xfail naming them;
@@ -110,7 +110,7 @@ async def test_world_campaign() -> None:
     count = int(os.environ.get("ALLEGRO_SYNC_SIM_SEEDS", "1000"))
     failures, known = [], set()
     for seed in range(CI_SEEDS, CI_SEEDS + count):
-        for weight, extra in ((1, False), (CRASH_HEAVY_WEIGHT, False), (1, True)):
+        for weight, extra in ((1, False), (CRASH_HEAVY_WEIGHT, False), (1, True), (CRASH_HEAVY_WEIGHT, True)):
             result = await run_ours(seed, crash_weight=weight, extra_faults=extra)
             unknown, bugs = classify(result)
             known |= bugs
