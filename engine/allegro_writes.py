@@ -21,6 +21,8 @@ from engine.ingest import record_reads
 from engine.model import OfferSnapshot
 from engine.ports import CommandRecord
 
+CREATES_IN_FLIGHT = 16
+
 
 def _fresh(ctx: Context, commands: list[CommandRecord], batch: str | None = None) -> list[CommandRecord]:
     ctx.ledger.mark_sent([c.id for c in commands], batch=batch)
@@ -44,9 +46,13 @@ async def send_creates(ctx: Context, commands: list[CommandRecord], progress: Ca
         if snap.external_id is not None:
             found.setdefault(snap.external_id, snap)
 
+    # A bounded number of creations in flight: each starts its POST soon after its catalogue look-up, instead
+    # of every look-up queueing ahead of every POST under the shared rate budget.
+    in_flight = asyncio.Semaphore(CREATES_IN_FLIGHT)
+
     async def one(command: CommandRecord) -> None:
-        adopted = found.get(command.payload["external_id"])
-        await _create(ctx, command, adopted)
+        async with in_flight:
+            await _create(ctx, command, found.get(command.payload["external_id"]))
         if progress is not None:
             progress(1)
 

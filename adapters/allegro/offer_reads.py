@@ -17,6 +17,8 @@ from engine.model import OfferSnapshot
 PAGE = 1000  # the endpoint maximum; `page_size` may lower it (tests)
 EXTERNAL_IDS_PER_CALL = 100
 OFFER_IDS_PER_CALL = 100
+PARTS_AT_MOST = 20
+"""Up to this many offers are read through `/parts` (the cheapest read of one offer); more through the list."""
 ON_OFFER = {403: SkipItem}
 
 
@@ -60,6 +62,8 @@ class OfferReads:
         missing from the list but present in `/parts` is read in full. 404 -> ARCHIVED.
         """
         ids = list(dict.fromkeys(offer_ids))
+        if len(ids) > PARTS_AT_MOST:
+            return await self._many(ids)
         parts_task = asyncio.gather(*(self._parts(offer_id) for offer_id in ids))
         listing_task = asyncio.gather(*(self._listed(chunk) for chunk in _chunks(ids, OFFER_IDS_PER_CALL)))
         parts, listings = await asyncio.gather(parts_task, listing_task)
@@ -79,6 +83,17 @@ class OfferReads:
                     raise malformed(f"GET /sale/product-offers/{offer_id}/parts", exc, per_item=True) from None
             else:
                 missing.append(offer_id)
+        result.extend(await asyncio.gather(*(self.get_offer(offer_id) for offer_id in missing)))
+        order = {offer_id: index for index, offer_id in enumerate(ids)}
+        return sorted(result, key=lambda snapshot: order[snapshot.offer_id])
+
+    async def _many(self, ids: list[str]) -> list[OfferSnapshot]:
+        """Many offers at once: stock, price and status from the offer list, 100 per request (an order
+        burst would otherwise cost one `/parts` read per offer); offers it does not return are read in full."""
+        listings = await asyncio.gather(*(self._listed(chunk) for chunk in _chunks(ids, OFFER_IDS_PER_CALL)))
+        listed = {snapshot.offer_id: snapshot for chunk in listings for snapshot in chunk}
+        missing = [offer_id for offer_id in ids if offer_id not in listed]
+        result = [listed[offer_id] for offer_id in ids if offer_id in listed]
         result.extend(await asyncio.gather(*(self.get_offer(offer_id) for offer_id in missing)))
         order = {offer_id: index for index, offer_id in enumerate(ids)}
         return sorted(result, key=lambda snapshot: order[snapshot.offer_id])
