@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from engine.model import KnownProduct
 from engine.policy import Policy
 from engine.ports import Allegro, Clock, Ledger, Warehouse
 from engine.state import State
@@ -42,3 +43,7 @@ class Context:
     """Allegro time of the last order-journal read that reached the end (None if it did not)."""
     dead_letters: list[str] = field(default_factory=list)
     """Commands that went dead during this cycle, for its report."""
+    known: dict[str, KnownProduct] | None = None
+    """What the warehouse read is compared with, kept between cycles and updated for changed products."""
+    changed_products: set[str] = field(default_factory=set)
+    """Products the projection changed since `known` was last brought up to date."""

@@ -66,6 +66,7 @@ def fold(ctx: Context, *, persist: bool = True) -> FoldResult:
         ctx.ledger.commit_reduction(
             folded_seq=last, changes=ProjectionChanges(upserts=upserts, deletes=deletes), commands=records
         )
+        ctx.changed_products |= {key for kind, key in state.dirty if kind == "product"}
         state.dirty.clear()
         failpoint("after_reduce")
     ctx.folded = last
