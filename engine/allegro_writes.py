@@ -129,7 +129,7 @@ async def _patch(ctx: Context, command: CommandRecord) -> None:
     purpose, body = _patch_body(command)
     offer_id = command.payload["offer_id"]
     try:
-        snapshot = await _patch_once(ctx, purpose, offer_id, body)
+        snapshot, requested = await _patch_once(ctx, purpose, offer_id, body)
         failpoint("after_http_write")
     except RetryLater as exc:
         outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds)
@@ -144,29 +144,31 @@ async def _patch(ctx: Context, command: CommandRecord) -> None:
         purpose=purpose,
         offer=snapshot,
         content_hash=command.payload.get("content_hash", ""),
+        requested=requested,
     )
     outcomes.done(ctx, command, patched)
 
 
-async def _patch_once(ctx: Context, purpose: str, offer_id: str, body: dict[str, Any]) -> OfferSnapshot:
+async def _patch_once(ctx: Context, purpose: str, offer_id: str, body: dict[str, Any]) -> tuple[OfferSnapshot, int]:
+    """The offer after the PATCH, and for a restock the stock it published (0 when it sent none)."""
     if purpose == "restock":
         # An absolute stock is only safe on an offer nobody can buy. Read first: a restock sent before (and
         # bought from since), or an offer re-activated meanwhile, must not get its sold units back.
         (current,) = await ctx.allegro.offer_parts([offer_id])
         if current.status.buyable:
-            return current
+            return current, 0
         # A retry publishes the target of now, not of its planning: sales and other channels move on.
         available = min(int(body["stock"]["available"]), restock_now(ctx, offer_id))
         if available < 1:
-            return current
+            return current, 0
         body = {"stock": {"available": available}, "publication": {"status": "ACTIVE"}}
-        return await ctx.allegro.patch_offer(offer_id, body, idempotent=False)
+        return await ctx.allegro.patch_offer(offer_id, body, idempotent=False), available
     if purpose == "zero":
         try:
-            return await ctx.allegro.patch_offer(offer_id, body)
+            return await ctx.allegro.patch_offer(offer_id, body), 0
         except SkipItem:
-            return await ctx.allegro.patch_offer(offer_id, {"publication": {"status": "ENDED"}})
-    return await ctx.allegro.patch_offer(offer_id, body)
+            return await ctx.allegro.patch_offer(offer_id, {"publication": {"status": "ENDED"}}), 0
+    return await ctx.allegro.patch_offer(offer_id, body), 0
 
 
 async def send_verifications(ctx: Context, commands: list[CommandRecord]) -> None:

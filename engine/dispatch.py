@@ -18,7 +18,9 @@ from engine.batches import poll_batches, send_batches
 from engine.context import Context
 from engine.errors import RetryLater, SkipItem
 from engine.failpoints import failpoint
+from engine.fold import state_of
 from engine.model import OfferLink, StockApplyStatus, StockChange
+from engine.planning import EDITS
 from engine.ports import CommandRecord
 
 Progress = Callable[[int], None]
@@ -30,7 +32,10 @@ async def dispatch(ctx: Context, *, progress: Progress | None = None) -> Counter
     # A command left `sent` without a batch was cut off mid-dispatch (the process died): every kind is safe to
     # send again (creation looks the external id up first, stock changes are keyed, restocks read first).
     due += [c for c in ctx.ledger.commands(statuses=["sent"]) if c.batch is None]
+    waiting_edits = [c for c in ctx.ledger.commands(statuses=["failed"]) if c.kind in EDITS and c not in due]
     due = [c for c in due if not _superseded(ctx, c)]
+    for edit in waiting_edits:
+        _superseded(ctx, edit)
     by_kind: dict[str, list[CommandRecord]] = {}
     for command in due:
         by_kind.setdefault(command.kind, []).append(command)
@@ -51,8 +56,13 @@ async def dispatch(ctx: Context, *, progress: Progress | None = None) -> Counter
 
 
 def _superseded(ctx: Context, command: CommandRecord) -> bool:
-    """An increase planned earlier and never sent is dropped when it no longer fits; the reducer re-plans."""
+    """Drop what the newest state overtook: an increase planned earlier and never sent that no longer fits,
+    or a title/price edit a decrease pre-empted (it is planned again once the offer is free)."""
     reason = stale_increase(ctx, command) if not command.attempts else None
+    if reason is None and command.kind in EDITS:
+        offer = state_of(ctx).offers.get(command.target)
+        if offer is not None and offer.inflight not in (None, command.id):
+            reason = f"overtaken by {offer.inflight_kind} {offer.inflight}; the edit is planned again afterwards"
     if reason is None:
         return False
     event = ev.CommandSuperseded(

@@ -244,6 +244,8 @@ class OfferPatched(Event):
     purpose: str
     offer: OfferSnapshot
     content_hash: str = ""
+    requested: int = 0
+    """The stock a restock published (the answer may already show the offer sold out again)."""
 
     @property
     def entity(self) -> str:

@@ -195,8 +195,14 @@ def offer_patched(state: State, event: OfferPatched, seq: int) -> list[Command]:
         planning.end_observed(state, offer, event.purpose, seen.read_at)
         if offer.status == OfferStatus.ENDED:
             offer.ended_by = event.purpose if offer.ended_by in (None, "UNKNOWN", "EMPTY_STOCK") else offer.ended_by
+    elif event.purpose == "restock" and not seen.status.buyable and event.requested > 0:
+        # Activated and emptied again before the answer was recorded: its units may be sold unseen.
+        offer.status, offer.expected = OfferStatus.ACTIVE, event.requested
+        planning.end_observed(state, offer, seen.ended_by or "EMPTY_STOCK", seen.read_at)
     elif event.purpose == "restock":
-        offer.status, offer.ended_by = seen.status, None
+        prior = offer.ended_by
+        offer.status = seen.status
+        offer.ended_by = None if seen.status.buyable else seen.ended_by or prior
         offer.expected = seen.available if seen.status.buyable else 0
         offer.baseline_at = seen.read_at + READ_PRECISION
     else:

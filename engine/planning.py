@@ -35,6 +35,10 @@ def is_listed(product: ProductState) -> bool:
     return product.row is not None and product.row.list and not product.removed
 
 
+EDITS = frozenset({UpdateOffer.KIND, ChangePrice.KIND})
+"""Operations that change no stock."""
+
+
 def plan_products(state: State, product_ids: set[str] | list[str], cause: int) -> list[Command]:
     commands: list[Command] = []
     for pid in sorted(product_ids):
@@ -56,6 +60,10 @@ def plan_product(state: State, product: ProductState, cause: int) -> list[Comman
             return _list(state, product, cause)
         return []
     if primary.inflight is not None:
+        if primary.inflight_kind in EDITS and listed and policy.flows.stock:
+            # A title or price edit changes no stock: a decrease or an end must not wait behind it.
+            command = _quantity(state, product, primary, cause, decrease_only=True)
+            return [command] if command is not None else []
         return []
     if not listed:
         if primary.status.buyable and policy.end_when_unlisted and policy.flows.listing:
@@ -150,12 +158,14 @@ def _list(state: State, product: ProductState, cause: int) -> list[Command]:
     return [command]
 
 
-def _quantity(state: State, product: ProductState, offer: OfferState, cause: int) -> Command | None:
+def _quantity(
+    state: State, product: ProductState, offer: OfferState, cause: int, *, decrease_only: bool = False
+) -> Command | None:
     goal = quantity.target(product, state.offers_of(product), state.policy)
     if goal is None:
         return None
     hold = hold_active(state, product) or product.unknown is not None
-    decision = quantity.decide(product, offer, goal, state.policy, hold=hold, listed=True)
+    decision = quantity.decide(product, offer, goal, state.policy, hold=hold, listed=True, decrease_only=decrease_only)
     if decision is None:
         return None
     cid = command_id(decision.kind, offer.offer_id, str(cause))

@@ -58,10 +58,18 @@ def target(product: ProductState, offers: list[OfferState], policy: Policy) -> T
 
 
 def decide(
-    product: ProductState, offer: OfferState, goal: Target, policy: Policy, *, hold: bool, listed: bool
+    product: ProductState,
+    offer: OfferState,
+    goal: Target,
+    policy: Policy,
+    *,
+    hold: bool,
+    listed: bool,
+    decrease_only: bool = False,
 ) -> Decision | None:
-    """The one quantity operation to start on the managed offer now, if any."""
-    if offer.inflight is not None:
+    """The one quantity operation to start on the managed offer now, if any (`decrease_only`: while a
+    content or price edit is in flight, which a decrease may overtake)."""
+    if offer.inflight is not None and not decrease_only:
         return None
     wanted = goal.available
     shows = f"{goal.explanation}; Allegro shows {offer.expected} ({offer.status.value})"
@@ -71,11 +79,11 @@ def decide(
         if wanted < offer.expected:
             delta = wanted - offer.expected
             return Decision(offer_id=offer.offer_id, kind="gain", value=delta, reason=f"{shows}: GAIN {delta}")
-        if wanted > offer.expected and not hold and not offer.needs_verify:
+        if wanted > offer.expected and not hold and not offer.needs_verify and not decrease_only:
             delta = wanted - offer.expected
             return Decision(offer_id=offer.offer_id, kind="gain", value=delta, reason=f"{shows}: GAIN +{delta}")
         return None
-    if wanted < 1 or hold or offer.needs_verify or not listed:
+    if wanted < 1 or hold or offer.needs_verify or not listed or decrease_only:
         return None
     restockable = (
         offer.status == OfferStatus.ENDED

@@ -53,9 +53,6 @@ REGRESSIONS: list[tuple[int, int, str, str]] = [
 ]
 
 
-B14 = "B14 a restock whose offer buyers emptied while its answer was pending is left ENDED, ended_by None (C1)"
-B15 = "B15 a content PATCH (update_offer) in flight holds the offer's slot; the END for a sell-out waits (S1)"
-
 EXTRA_FAULT_REGRESSIONS: list[tuple[int, int, str, str]] = [
     # seed (profile with extra_faults=True), crash weight, open bug, what it caught
     (5, 1, "", "restock PATCH {stock 3, ACTIVE}: 504 after the write, re-sent by the client onto the ACTIVE offer"),
@@ -65,16 +62,16 @@ EXTRA_FAULT_REGRESSIONS: list[tuple[int, int, str, str]] = [
     (
         323,
         1,
-        B14,
+        "",
         "restock {1, ACTIVE} processed late; a buyer took the unit (EMPTY_STOCK) before the engine saw the "
         "answer; the model says ENDED by nobody and never restocks although W is 4",
     ),
-    (315, 1, B14, "same, W 5"),
-    (234, 5, B14, "same with crashes, W 1"),
+    (315, 1, "", "same, W 5"),
+    (234, 5, "", "same with crashes, W 1"),
     (
         219,
         5,
-        B15,
+        "",
         "an update_offer PATCH kept answering 504/409; other channels took 4 (target 0) and the END "
         "waited behind it for many cycles with 2 units exposed",
     ),
