@@ -11,12 +11,11 @@ from collections.abc import Callable
 from tests.simulation.world import Result, Violation
 
 KNOWN: dict[str, tuple[str, Callable[[Violation], bool]]] = {}
-"""Open bugs by signature. B1-B15 (verify reads deduplicated, form.ready not persisted, stale create quantity,
-ambiguous purchase never re-verified, sold out assumed with a GAIN in flight, late folding of outcomes,
-unsent increases sent stale, a decrease before the owed read, an absolute PATCH re-sent by the client, an
-adopted ended offer never restocked, a restock retried with its planned quantity, a restock emptied before its answer, an edit
-holding the slot an end needs) are fixed; their seeds
-run in test_regressions.py."""
+"""Open bugs by signature. B1-B15 are fixed (verify reads deduplicated, form.ready not persisted, stale
+create quantity, ambiguous purchase never re-verified, sold out assumed with a GAIN in flight, late folding of
+outcomes, unsent increases sent stale, a decrease before the owed read, an absolute PATCH re-sent by the
+client, an adopted ended offer never restocked, a restock retried with its planned quantity, a restock
+emptied before its answer, an edit holding the slot an end needs); their seeds run in test_regressions.py."""
 
 UNSIGNED: dict[str, str] = {}
 """Bugs whose violations look like any other S1 breach; the seeds they explain are listed below."""
