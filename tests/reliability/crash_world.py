@@ -180,17 +180,20 @@ class CrashWorld:
         seed: int = 0,
         prepare: Callable[[Any], object] | None = None,
         client_secret: str = SECRET,
+        warehouse_url: str | None = None,
     ) -> None:
         self.folder = folder
         emulator = EmulatorConfig(seed=seed, client_secret=client_secret)
         self.server: RunningServer = start_in_thread(emulator, prepare=prepare)
         self.base = self.server.base_url
         self.http = httpx.Client(base_url=self.base, timeout=30)
-        self.warehouse_url = f"sqlite:///{folder / 'warehouse.db'}"
+        self.warehouse_url = warehouse_url or f"sqlite:///{folder / 'warehouse.db'}"
         self.summary = create_sample_warehouse(self.warehouse_url, products=products, seed=seed)
         config = write_config(folder, products)
         text_ = config.read_text(encoding="utf-8").replace(EMULATOR, self.base)
         text_ = text_.replace("journal_grace_seconds = 2", f"journal_grace_seconds = {GRACE_SECONDS}")
+        if warehouse_url is not None:
+            text_ = text_.replace('url = "sqlite:///warehouse.db"', f'url = "{warehouse_url}"')
         config.write_text(text_, encoding="utf-8")
         self.runner = Runner(folder)
         self.book = Ledgerbook(initial=self.stock())

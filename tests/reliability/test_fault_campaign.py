@@ -10,9 +10,10 @@ import json
 import os
 import random
 import sqlite3
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -68,18 +69,23 @@ class Scenario:
     cycles: int = 4
     max_attempts: int = 4
     expect_error_from: str | None = None
+    postgres: bool = False
+    """The warehouse is a fresh schema on the local PostgreSQL server (its connections can be killed)."""
     """A source the cycle reports must name while the fault lasts (the rest of the cycle still runs)."""
 
 
 class FaultRun:
-    def __init__(self, folder: Path, seed: int) -> None:
+    def __init__(self, folder: Path, seed: int, warehouse_url: str | None = None) -> None:
         self.writes: list[tuple[str, str, bytes]] = []
-        self.world = CrashWorld(folder, products=12, seed=seed, prepare=self._prepare)
+        self.before_commit: Callable[[Any], None] | None = None
+        self.world = CrashWorld(folder, products=12, seed=seed, prepare=self._prepare, warehouse_url=warehouse_url)
         self.settings = load_settings(folder / "config.toml")
         upgrade(self.settings.engine.state_url.reveal())
         self.reports: list[CycleReport] = []
         self.ctx: Context | None = None
         self.lock: sqlite3.Connection | None = None
+        self.pg: PgWarehouse | None = None
+        self.all_commands: list[Any] = []
 
     def _prepare(self, app: Any) -> None:
         app.add_middleware(WriteRecorder, log=self.writes)
@@ -102,7 +108,10 @@ class FaultRun:
             max_attempts=max_attempts,
             rate_limit_wait_seconds=0.5,  # Allegro blocks 60 s after a 429; the emulator's injected 429 does not
         )
-        warehouse = SqlWarehouse(replace(warehouse_config(settings), lock_timeout_seconds=0.3))
+        warehouse = SqlWarehouse(
+            replace(warehouse_config(settings), lock_timeout_seconds=0.3),
+            before_commit=lambda connection: self.before_commit(connection) if self.before_commit else None,
+        )
         allegro = self.new_client()
         ledger = open_ledger(settings.engine.state_url.reveal())
         warehouse.start()
@@ -216,6 +225,82 @@ async def _warehouse_locked(run: FaultRun, step: int) -> None:
         run.lock = None
 
 
+PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@dataclass(slots=True)
+class PgWarehouse:
+    """A schema of our own on the local PostgreSQL server; our connections carry an application_name of our
+    own, so that killing them never touches anybody else's session."""
+
+    admin: Any
+    schema: str
+    application: str
+    url: str
+    killed: int = 0
+    killed_in_transaction: int = 0
+
+    def kill_ours(self) -> int:
+        rows = self.admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (self.application,),
+        ).fetchall()
+        self.killed += len(rows)
+        return len(rows)
+
+
+@contextmanager
+def pg_warehouse() -> Iterator[PgWarehouse]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    problems = []
+    for candidate in [os.environ["ALLEGRO_SYNC_PG_URL"]] if os.environ.get("ALLEGRO_SYNC_PG_URL") else PG_CANDIDATES:
+        server = make_url(candidate)
+        try:
+            admin = psycopg.connect(
+                server.set(drivername="postgresql").render_as_string(hide_password=False),
+                autocommit=True,
+                connect_timeout=3,
+            )
+        except psycopg.Error as exc:
+            problems.append(str(exc).strip().splitlines()[0])
+            continue
+        name = f"reliability_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        admin.execute(f'CREATE SCHEMA "{name}"')
+        url = server.update_query_dict({"options": f"-csearch_path={name}", "application_name": name})
+        try:
+            yield PgWarehouse(admin, name, name, url.render_as_string(hide_password=False))
+        finally:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            admin.close()
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL is not reachable: {problems}")
+    pytest.skip(f"PostgreSQL is not reachable: {problems}")
+
+
+async def _pg_killed_between_cycles(run: FaultRun, step: int) -> None:
+    if step in (1, 2):
+        assert run.pg is not None
+        run.pg.kill_ours()
+
+
+async def _pg_killed_inside_the_stock_transaction(run: FaultRun, step: int) -> None:
+    """Before the stock changes of the cycle commit, their connection is killed: the decrement and its applied
+    key must go together (neither is kept), and the retry must apply them once."""
+    pg = run.pg
+    assert pg is not None
+
+    def kill_once(_: Any) -> None:
+        run.before_commit = None
+        if pg.kill_ours():
+            pg.killed_in_transaction += 1
+
+    if step in (0, 2):
+        run.before_commit = kill_once
+
+
 SCENARIOS = [
     Scenario("429 without Retry-After", {"error_rate_429": 0.3}),
     Scenario("429 with Retry-After", {"error_rate_429": 0.15, "retry_after_on_429": True}),
@@ -246,6 +331,16 @@ SCENARIOS = [
         between=_warehouse_locked,
         expect_error_from="warehouse",
     ),
+    Scenario(
+        "PostgreSQL warehouse connections killed between cycles",
+        between=_pg_killed_between_cycles,
+        postgres=True,
+    ),
+    Scenario(
+        "PostgreSQL warehouse connection killed inside the stock transaction",
+        between=_pg_killed_inside_the_stock_transaction,
+        postgres=True,
+    ),
 ]
 
 
@@ -262,12 +357,22 @@ def results() -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+@pytest.mark.parametrize(
+    "scenario",
+    [pytest.param(s, marks=[pytest.mark.postgres] if s.postgres else [], id=s.name) for s in SCENARIOS],
+)
 async def test_invariants_hold_through_the_fault_and_the_engine_converges_after_it(
     scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results: dict[str, Any]
 ) -> None:
     monkeypatch.setenv("ALLEGRO_CLIENT_SECRET", SECRET)
-    run = FaultRun(tmp_path, seed=sum(map(ord, scenario.name)) % 1000)
+    with ExitStack() as stack:
+        pg = stack.enter_context(pg_warehouse()) if scenario.postgres else None
+        await _run_scenario(scenario, tmp_path, results, pg)
+
+
+async def _run_scenario(scenario: Scenario, tmp_path: Path, results: dict[str, Any], pg: PgWarehouse | None) -> None:
+    run = FaultRun(tmp_path, seed=sum(map(ord, scenario.name)) % 1000, warehouse_url=pg.url if pg else None)
+    run.pg = pg
     rng = random.Random(scenario.name)
     stopped: list[str] = []
     try:
@@ -300,6 +405,7 @@ async def test_invariants_hold_through_the_fault_and_the_engine_converges_after_
                 run.world._store_tokens()  # the operator ran `allegro-sync auth login`
             await run.quiesce()
             assert run.ctx is not None and run.ctx.state is not None
+            run.all_commands = run.ctx.ledger.commands()
             failures, stats = invariant_failures(
                 applied=run.world.applied(),
                 products=run.world.product_of_symbol(),
@@ -314,6 +420,9 @@ async def test_invariants_hold_through_the_fault_and_the_engine_converges_after_
         replay = operations.verify(run.settings)
         failures += [f"replay: {d}" for d in replay]
         errors = Counter(e.split(":")[0] for r in run.reports for e in r.errors)
+        retried = dict(Counter(c.kind for c in run.all_commands if c.attempts > 1))
+        if scenario.between is _pg_killed_inside_the_stock_transaction:
+            assert pg is not None and pg.killed_in_transaction >= 2, "no stock transaction was interrupted"
         results[scenario.name] = {
             "passed": not failures,
             "cycles": len(run.reports),
@@ -322,6 +431,9 @@ async def test_invariants_hold_through_the_fault_and_the_engine_converges_after_
             "writes": len(run.writes),
             "checked": stats,
             "world_actions": dict(run.world.book.actions),
+            "connections_killed": pg.killed if pg else 0,
+            "stock_transactions_interrupted": pg.killed_in_transaction if pg else 0,
+            "commands_sent_again": retried,
         }
         assert failures == [], failures
         if scenario.expect_stopped:
