@@ -20,6 +20,8 @@ def restock_now(ctx: Context, offer_id: str) -> int:
     product = state.products.get(offer.product_id) if offer is not None and offer.product_id else None
     if product is None or planning.hold_active(state, product) or product.unknown:
         return 0
+    if offer is not None and offer.ended_by not in quantity.RESTOCKABLE_ENDINGS | {"unlist", None}:
+        return 0  # ended by the seller or Allegro meanwhile: never undone
     goal = quantity.target(product, state.offers_of(product), state.policy)
     return 0 if goal is None else goal.available
 

@@ -132,7 +132,10 @@ async def _patch(ctx: Context, command: CommandRecord) -> None:
         snapshot, requested = await _patch_once(ctx, purpose, offer_id, body)
         failpoint("after_http_write")
     except RetryLater as exc:
-        outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds)
+        # A restock's outcome may be uncertain (the offer may be on sale already): its next attempt only
+        # reads first, so it runs in the next cycle rather than after a backoff.
+        restock = purpose == "restock"
+        outcomes.retry(ctx, command, str(exc), retry_after_seconds=exc.retry_after_seconds, next_cycle=restock)
         return
     except SkipItem as exc:
         outcomes.dead(ctx, command, f"offer {offer_id}: Allegro refused the {purpose} PATCH: {'; '.join(exc.problems)}")

@@ -22,6 +22,7 @@ from engine.events import (
 )
 from engine.model import OfferSnapshot, OfferStatus
 from engine.orders import READ_PRECISION
+from engine.quantity import RESTOCKABLE_ENDINGS
 from engine.state import OfferState, ProductState, State
 
 CHANGES_WORTH_A_READ = frozenset({"OFFER_STOCK_CHANGED", "OFFER_PRICE_CHANGED", "OFFER_ACTIVATED"})
@@ -40,6 +41,13 @@ def offer_event(state: State, event: OfferEventObserved, seq: int) -> list[Comma
         state.touch("offer", offer.offer_id)
         if offer.product_id is not None:
             planning.hold(state, state.products[offer.product_id], event.occurred_at)
+    elif info.type == "OFFER_ENDED" and not offer.status.buyable:
+        # Already ended in the model. An end of another kind after our own (e.g. the seller ending it while
+        # our restock was in flight) is kept, so that it is never undone; our own end's echo is not.
+        later = offer.baseline_at is None or event.occurred_at > offer.baseline_at + READ_PRECISION
+        if info.ended_by and info.ended_by not in RESTOCKABLE_ENDINGS and later:
+            offer.ended_by = info.ended_by
+            state.touch("offer", offer.offer_id)
     elif info.type == "OFFER_ENDED":
         planning.end_observed(state, offer, info.ended_by or "UNKNOWN", event.occurred_at)
     elif info.type == "OFFER_ARCHIVED":

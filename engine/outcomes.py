@@ -26,8 +26,16 @@ def done(ctx: Context, command: CommandRecord, *events: ev.Event) -> None:
     )
 
 
-def retry(ctx: Context, command: CommandRecord, error: str, *, retry_after_seconds: float | None = None) -> bool:
-    """Schedule another attempt; after `max_attempts` the command goes dead instead. True if it went dead."""
+def retry(
+    ctx: Context,
+    command: CommandRecord,
+    error: str,
+    *,
+    retry_after_seconds: float | None = None,
+    next_cycle: bool = False,
+) -> bool:
+    """Schedule another attempt (`next_cycle`: without backoff, for an attempt that begins with a read);
+    after `max_attempts` the command goes dead instead. True if it went dead."""
     attempts = command.attempts
     if attempts >= ctx.options.max_attempts:
         dead(ctx, command, f"gave up after {attempts} attempts: {error}")
@@ -35,7 +43,7 @@ def retry(ctx: Context, command: CommandRecord, error: str, *, retry_after_secon
     wait = ctx.options.backoff_seconds * 2 ** max(0, attempts - 1)
     if retry_after_seconds is not None:
         wait = max(wait, retry_after_seconds)
-    wait = min(wait, ctx.options.max_backoff_seconds)
+    wait = 0 if next_cycle else min(wait, ctx.options.max_backoff_seconds)
     ctx.ledger.record_outcome(
         command.id,
         status="failed",

@@ -11,35 +11,17 @@ from collections.abc import Callable
 from tests.simulation.world import Result, Violation
 
 KNOWN: dict[str, tuple[str, Callable[[Violation], bool]]] = {}
-"""Open bugs by signature. B1-B15 are fixed (verify reads deduplicated, form.ready not persisted, stale
+"""Open bugs by signature. B1-B17 are fixed (verify reads deduplicated, form.ready not persisted, stale
 create quantity, ambiguous purchase never re-verified, sold out assumed with a GAIN in flight, late folding of
 outcomes, unsent increases sent stale, a decrease before the owed read, an absolute PATCH re-sent by the
 client, an adopted ended offer never restocked, a restock retried with its planned quantity, a restock
-emptied before its answer, an edit holding the slot an end needs); their seeds run in test_regressions.py."""
+emptied before its answer, an edit holding the slot an end needs, a restock retry undoing a seller's end, a
+lost restock answer waiting out its backoff); their seeds run in test_regressions.py."""
 
-UNSIGNED: dict[str, str] = {
-    "B16-restock-retry-reactivates-a-seller-end": (
-        "engine/allegro_writes.py _patch_once (restock): the retry of a restock whose answer was lost reads "
-        "the offer first but only checks that it is not buyable; the seller ended it in the panel meanwhile "
-        "(OFFER_ENDED endedBy USER arrived while the restock was in flight) and the retry PATCHes stock and "
-        "ACTIVE onto it, undoing the seller's end (design section 6.4: ended by the seller, no write)"
-    ),
-    "B17-lost-restock-answer-waits-out-its-backoff": (
-        "engine/allegro_writes.py _patch + engine/outcomes.py retry: a restock PATCH answered 504 (applied, "
-        "answer lost) is retried, the retry gets 409 'a previous edit is still processing' and goes into a "
-        "30 s wait (RetryLater's retry_after), the offer counting as in flight all along. Allegro meanwhile "
-        "activates it with the planned stock; other channels sell (target 0) and neither the END nor a "
-        "decrease can go out until the wait expires (S1 for several cycles). An uncertain restock should be "
-        "resolved by reading the offer in the next cycle (or by polling the operation), not by waiting"
-    ),
-}
+UNSIGNED: dict[str, str] = {}
 """Bugs whose violations look like any other S1 breach; the seeds they explain are listed below."""
 
-KNOWN_SEEDS: dict[tuple[int, int, bool], str] = {
-    (427, 1, True): "B16-restock-retry-reactivates-a-seller-end",
-    (320, 5, True): "B17-lost-restock-answer-waits-out-its-backoff",
-    (489, 5, True): "B17-lost-restock-answer-waits-out-its-backoff",
-}
+KNOWN_SEEDS: dict[tuple[int, int, bool], str] = {}
 """(seed, crash weight, extra faults) of seeds whose violations have no signature of their own, with the bug
 that explains them (diagnosed by reading the seed's ledger timeline)."""
 

@@ -53,9 +53,6 @@ REGRESSIONS: list[tuple[int, int, str, str]] = [
 ]
 
 
-B16 = "B16 the retry of a restock with a lost answer re-activates an offer the seller ended meanwhile"
-B17 = "B17 a restock whose answer was lost waits out its backoff while Allegro shows its stale stock (S1)"
-
 EXTRA_FAULT_REGRESSIONS: list[tuple[int, int, str, str]] = [
     # seed (profile with extra_faults=True), crash weight, open bug, what it caught
     (5, 1, "", "restock PATCH {stock 3, ACTIVE}: 504 after the write, re-sent by the client onto the ACTIVE offer"),
@@ -78,9 +75,9 @@ EXTRA_FAULT_REGRESSIONS: list[tuple[int, int, str, str]] = [
         "an update_offer PATCH kept answering 504/409; other channels took 4 (target 0) and the END "
         "waited behind it for many cycles with 2 units exposed",
     ),
-    (427, 1, B16, "restock {3, ACTIVE} answered 504; the seller ended the offer; the retry re-activated it"),
-    (320, 5, B17, "restock {1, ACTIVE} planned at W 3, answer lost; other channels took 3; 1 unit shown at W 0"),
-    (489, 5, B17, "same: restock {1, ACTIVE} at W 2, other channels took 1, buffer 1 (target 0)"),
+    (427, 1, "", "restock {3, ACTIVE} answered 504; the seller ended the offer; the retry re-activated it"),
+    (320, 5, "", "restock {1, ACTIVE} planned at W 3, answer lost; other channels took 3; 1 unit shown at W 0"),
+    (489, 5, "", "same: restock {1, ACTIVE} at W 2, other channels took 1, buffer 1 (target 0)"),
 ]
 
 
