@@ -4,6 +4,7 @@
 #   make lint    ruff + mypy only
 #   make bench   the benchmark scenarios
 #   make state-example   rewrite state.db.example from a short scripted demo run
+#   make crash-campaign  the long crash campaign (ROUNDS=10000 kill/restart rounds by default)
 #   make clean   remove .venv and tool caches;  make clean-demo  removes the demo's state files
 
 SHELL := /bin/sh
@@ -16,7 +17,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || \
 LINT_PATHS := engine adapters emulator tests
 TYPED_PATHS := engine adapters emulator
 
-.PHONY: help install lint test demo bench state-example clean clean-demo
+.PHONY: help install lint test demo bench state-example crash-campaign clean clean-demo
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -44,6 +45,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+crash-campaign: $(STAMP)
+	ALLEGRO_SYNC_CRASH_ROUNDS=$(or $(ROUNDS),10000) ALLEGRO_SYNC_RECORD_RESULTS=1 \
+		$(BIN)/pytest -m slow -s tests/reliability/test_crash_campaign.py
 
 state-example: $(STAMP)
 	$(BIN)/python -m demo.state_example state.db.example
