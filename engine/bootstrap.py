@@ -99,6 +99,9 @@ def allegro_config(settings: Settings) -> AllegroConfig:
         api_url=a.api_url,
         auth_url=a.auth_url,
         user_agent=a.user_agent,
+        max_concurrency=a.max_concurrency,
+        requests_per_minute=a.requests_per_minute,
+        offer_creations_per_minute=a.offer_creations_per_minute,
     )
 
 

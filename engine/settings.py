@@ -165,6 +165,9 @@ class AllegroSettings:
     token_file: Path
     offer_defaults: OfferDefaults
     client_secret: Secret | None = None
+    max_concurrency: int = 16
+    requests_per_minute: int = 9000
+    offer_creations_per_minute: int | None = None
 
     def require_secret(self) -> Secret:
         """The client secret, or a `ConfigError` saying which variable to set."""
@@ -350,6 +353,9 @@ def _allegro(check: Checker, raw: Mapping[str, Any], flows: FlowSettings) -> All
             expected='"name/version (+url)", e.g. "allegro-sync/0.1 (+https://example.com/about)"',
         ),
         token_file=s.path("token_file", default="tokens.json"),
+        max_concurrency=s.integer("max_concurrency", 16, minimum=1, maximum=256),
+        requests_per_minute=s.integer("requests_per_minute", 9000, minimum=1, maximum=9000),
+        offer_creations_per_minute=s.optional_integer("offer_creations_per_minute", minimum=1, maximum=100_000),
         offer_defaults=_offer_defaults(
             check.subsection(s, "offer_defaults", known=_fields(OfferDefaults)), required=flows.listing
         ),
