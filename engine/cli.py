@@ -28,6 +28,7 @@ import typer
 
 from engine.context import CycleOptions
 from engine.errors import ConfigError, RetryLater, SyncError
+from engine.ingest import OFFERS_CURSOR, ORDERS_CURSOR, WAREHOUSE_CURSOR
 from engine.ports import Ledger
 from engine.settings import Settings, load_settings, sqlite_path
 
@@ -36,7 +37,6 @@ R = TypeVar("R")
 
 EXIT_ERROR, EXIT_USAGE, EXIT_TEMPFAIL = 1, 2, 75
 LOCK_WAIT_SECONDS = 30.0
-KNOWN_CURSORS = ("allegro.orders", "allegro.offers", "warehouse.products")
 COMMAND_STATUSES = ("pending", "held", "sent", "failed", "dead", "done")  # "held": waits for an operator
 
 
@@ -233,7 +233,7 @@ def cursor_rows(ledger: Ledger, now: datetime) -> list[dict[str, Any]]:
 
 
 def check_cursor_name(name: str, current: dict[str, str | None]) -> None:
-    valid = sorted(set(current) | set(KNOWN_CURSORS))
+    valid = sorted(set(current) | {ORDERS_CURSOR, OFFERS_CURSOR, WAREHOUSE_CURSOR})
     if name not in valid:
         close = difflib.get_close_matches(name, valid, n=1)
         hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(valid)}"

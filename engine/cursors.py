@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from engine.bootstrap import open_context
 from engine.cli import UsageError
+from engine.ingest import ORDERS_CURSOR, RETENTION
 from engine.settings import Settings
 
 
 async def resolve_latest(settings: Settings, name: str) -> str | None:
-    if name not in ("allegro.orders", "allegro.offers"):
+    if name not in RETENTION:
         raise UsageError(f"cursor {name}: has no 'latest'; use --to beginning to read the warehouse again from scratch")
     async with open_context(settings) as ctx:
-        if name == "allegro.orders":
+        if name == ORDERS_CURSOR:
             return await ctx.allegro.order_journal_start()
         position = ctx.ledger.cursor(name)
         while True:

@@ -35,7 +35,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
-from engine.status import RETENTION_SECONDS
+from engine.ingest import RETENTION
 
 log = logging.getLogger("allegro_sync.metrics")
 
@@ -77,8 +77,8 @@ class _LedgerCollector(Collector):
         for name, updated_at in sorted(cursors.items()):
             seconds = max(0.0, (now - updated_at).total_seconds())
             age.add_metric([name], seconds)
-            if name in RETENTION_SECONDS:
-                used.add_metric([name], seconds / RETENTION_SECONDS[name])
+            if name in RETENTION:
+                used.add_metric([name], seconds / RETENTION[name].total_seconds())
         yield from (by_kind, dead, age, used)
 
 

@@ -17,6 +17,7 @@ from typing import Any, cast
 import orjson
 
 from engine.codec import parse_time
+from engine.ingest import RETENTION
 from engine.ports import Ledger, StoredEvent
 from engine.settings import Settings, sqlite_path
 
@@ -26,7 +27,6 @@ FIRST = 5
 """How many examples each list shows (counts are always complete)."""
 LISTED_COMMANDS = 20
 RECENT_CYCLES = 50
-RETENTION_SECONDS = {"allegro.orders": 60 * 86400, "allegro.offers": 24 * 3600}
 """Allegro keeps the order journal 60 days and the offer journal 24 hours."""
 WARN_FRACTION, CRITICAL_FRACTION = 0.5, 0.8
 RECONCILE_CURSOR = "allegro.reconcile"
@@ -115,7 +115,8 @@ def cursor_health(name: str, position: str | None, updated_at: datetime, now: da
         "level": "ok",
         "message": None,
     }
-    retention = RETENTION_SECONDS.get(name)
+    kept = RETENTION.get(name)
+    retention = kept.total_seconds() if kept is not None else None
     if retention is None:
         return row
     used = age / retention
