@@ -50,7 +50,13 @@ def _plan(round_no: int, rng: random.Random) -> tuple[str, str | None, float | N
 
 
 def campaign(
-    world: CrashWorld, *, kills_wanted: int, max_rounds: int, exec_rounds: int, seed: int
+    world: CrashWorld,
+    *,
+    kills_wanted: int,
+    max_rounds: int,
+    exec_rounds: int,
+    seed: int,
+    progress_every: int = 0,
 ) -> dict[str, object]:
     first = world.runner.run("db", "upgrade", exec_script=True)
     assert first.code == 0, first.stderr
@@ -77,6 +83,11 @@ def campaign(
         assert restart.code == 0, f"round {rounds} restart after {label}: {restart.stderr[-3000:]}"
         log.append(f"{rounds} {label} killed={crashed.killed} {'; '.join(changes)}")
         rounds += 1
+        if progress_every and rounds % progress_every == 0:
+            print(
+                f"crash campaign: {rounds} rounds, {sum(kills.values())} kills, {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
     campaign_seconds = time.perf_counter() - started
     world.quiesce()
     failures, stats = world.invariant_failures()
@@ -126,6 +137,6 @@ def test_engine_survives_a_hundred_kills_and_loses_nothing(world: CrashWorld) ->
 def test_long_crash_campaign(world: CrashWorld) -> None:
     rounds = int(os.environ.get("ALLEGRO_SYNC_CRASH_ROUNDS", "10000"))
     seed = int(os.environ.get("ALLEGRO_SYNC_CRASH_SEED", "7"))
-    result = campaign(world, kills_wanted=rounds, max_rounds=rounds, exec_rounds=0, seed=seed)
+    result = campaign(world, kills_wanted=rounds, max_rounds=rounds, exec_rounds=0, seed=seed, progress_every=250)
     _report(result, f"long-{rounds}-seed-{seed}")
     assert result["failures"] == [], result
