@@ -55,6 +55,7 @@ class Faults:
     async_operation_polls: int = 1  # 202 answers of the operation endpoint before its 303
     retry_after_seconds: int = 5  # Retry-After of 202 answers; an operation also completes after this long
     patch_processing_seconds: float = 0.0  # > 0: PATCH answers 202, applies this much later, 409 meanwhile
+    strict_descriptions: bool = True  # TEXT items must be Allegro's HTML subset (422 VALIDATION_ERROR otherwise)
     # --- batch commands
     command_delay_seconds: float = 0.0  # 0: a command executes during its PUT (the 201 still shows zeros)
     command_out_of_order: bool = False  # commands wait for the next non-PUT request and run in random order

@@ -43,12 +43,13 @@ def error(
     path: str | None = None,
     user_message: str | None = None,
     metadata: dict[str, str] | None = None,
+    details: str | None = None,
 ) -> Json:
     """One element of Allegro's `errors[]` array."""
     item: Json = {
         "code": code,
         "message": message,
-        "details": None,
+        "details": details,
         "path": path,
         "userMessage": user_message or message,
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from emulator import catalogue
 from emulator.clock import iso
+from emulator.description_rules import check_description, check_image_urls
 from emulator.http import error, money, parse_amount
 from emulator.records import Json
 
@@ -171,10 +172,11 @@ def _stock(body: Json, errors: list[Json], *, activating: bool) -> Json:
     return {"available": available, "unit": unit if unit in ("UNIT", "PAIR", "SET") else "UNIT"}
 
 
-def normalise(body: Json, *, activating: bool, errors: list[Json]) -> Json:
+def normalise(body: Json, *, activating: bool, errors: list[Json], check_html: bool = True) -> Json:
     """The offer content Allegro would store for `body` (publication, ids and times are added by the caller).
 
-    `activating`: the request asks for ACTIVE, which needs stock of at least 1.
+    `activating`: the request asks for ACTIVE, which needs stock of at least 1. `check_html`: TEXT items of
+    the description must be Allegro's HTML subset (the `strict_descriptions` switch).
     """
     name = body.get("name")
     if not isinstance(name, str) or not MIN_NAME <= len(name) <= MAX_NAME:
@@ -199,6 +201,9 @@ def normalise(body: Json, *, activating: bool, errors: list[Json]) -> Json:
         else list(body.get("parameters") or [])
     )
     images = [url for url in body.get("images") or [] if isinstance(url, str)]
+    check_image_urls(images, errors)
+    if check_html:
+        check_description(body.get("description"), errors)
     if not images and product is not None:
         images = [image["url"] for image in product.get("images") or []]
     if not images:

@@ -74,7 +74,9 @@ def create(
                 path="publication.status",
             )
         )
-    content = normalise(request, activating=wanted == "ACTIVE", errors=errors)
+    content = normalise(
+        request, activating=wanted == "ACTIVE", errors=errors, check_html=state.faults.strict_descriptions
+    )
     if errors:
         return None, errors
     now = state.now()
@@ -191,7 +193,12 @@ def apply_patch(state: EmulatorState, offer: Offer, patch: Json) -> list[Json]:
                 path="publication.status",
             )
         )
-    content = normalise(merged, activating=wanted == "ACTIVE" and status_of(offer) not in PUBLISHING, errors=errors)
+    content = normalise(
+        merged,
+        activating=wanted == "ACTIVE" and status_of(offer) not in PUBLISHING,
+        errors=errors,
+        check_html=state.faults.strict_descriptions,
+    )
     if errors:
         return errors
     old_content = {key: offer.body.get(key) for key in _CONTENT}

@@ -77,6 +77,7 @@ def policy_of(settings: Settings) -> Policy:
             publish=defaults.publish,
         ),
         write_back=bool(settings.warehouse.offer_linked),
+        image_base_url=settings.warehouse.image_base_url,
     )
 
 

@@ -7,18 +7,20 @@ builds the body of `POST /sale/product-offers`; `content` is the part that later
 from __future__ import annotations
 
 import hashlib
-import html
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import orjson
 
+from engine.description import allegro_html
 from engine.model import CategoryParameter, ProductRow
 from engine.policy import CONDITION_PARAMETER_ID, ParameterRule, Policy
 
 TITLE_MIN, TITLE_MAX = 12, 75
 MAX_IMAGES = 16
 MAX_DESCRIPTION_BYTES = 40_000
+URL_SAFE = "/?&=%:@;,+~"
 
 
 def valid_ean(code: str) -> bool:
@@ -51,6 +53,12 @@ def problems(row: ProductRow, policy: Policy, categories: dict[str, tuple[Catego
         found.append(f"product {pid}: no images and no EAN to find a catalogue product; add images or an EAN")
     if len(row.images) > MAX_IMAGES:
         found.append(f"product {pid}: {len(row.images)} images; Allegro takes at most {MAX_IMAGES}")
+    for name in row.images:
+        if image_url(name, policy.image_base_url) is None:
+            found.append(
+                f"product {pid}: image '{name}' is not an http(s) URL; store full URLs in the images column "
+                "or set [warehouse].image_base_url to the address the names are relative to"
+            )
     if len(_description_html(row).encode()) > MAX_DESCRIPTION_BYTES:
         found.append(f"product {pid}: description is longer than {MAX_DESCRIPTION_BYTES} bytes")
     if category_id is not None:
@@ -125,12 +133,19 @@ def _parameter_value(rule: ParameterRule, extra: dict[str, str]) -> dict[str, An
     return {"id": rule.parameter_id, "values": [value]}
 
 
+def image_url(name: str, base_url: str | None) -> str | None:
+    """`name` as an absolute http(s) URL: as it is, or appended to `base_url`; None when neither works."""
+    parts = urlsplit(name)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return name
+    if parts.scheme or parts.netloc or base_url is None:
+        return None
+    return f"{base_url.rstrip('/')}/{quote(name.lstrip('/'), safe=URL_SAFE)}"
+
+
 def _description_html(row: ProductRow) -> str:
-    text = row.description or row.title or ""
-    if "<" in text and ">" in text:
-        return text
-    paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
-    return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    """The description in Allegro's HTML subset; the title when nothing readable is left of it."""
+    return allegro_html(row.description or "") or allegro_html(row.title or "")
 
 
 def content(row: ProductRow, policy: Policy) -> dict[str, Any]:
@@ -141,8 +156,9 @@ def content(row: ProductRow, policy: Policy) -> dict[str, Any]:
         "parameters": _parameters(row, policy, category_id),
         "description": {"sections": [{"items": [{"type": "TEXT", "content": _description_html(row)}]}]},
     }
-    if row.images:
-        body["images"] = list(row.images)
+    images = [url for name in row.images if (url := image_url(name, policy.image_base_url)) is not None]
+    if images:
+        body["images"] = images
     return body
 
 

@@ -61,6 +61,8 @@ class Policy:
     offer_defaults: OfferDefaults = field(default_factory=OfferDefaults)
     write_back: bool = False
     """Whether `[warehouse].offer_linked` is configured (offer id, status and problem go back)."""
+    image_base_url: str | None = None
+    """`[warehouse].image_base_url`: image names that are not URLs are taken relative to it."""
 
     def category_for(self, value: str | None) -> str | None:
         return dict(self.categories).get(value) if value is not None else None

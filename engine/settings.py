@@ -194,6 +194,7 @@ class WarehouseSettings:
     connect_timeout_seconds: float = 10.0
     statement_timeout_seconds: float | None = 60.0  # 0 in the file = no limit
     lock_timeout_seconds: float = 10.0
+    image_base_url: str | None = None  # prefixed to image names that are not URLs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -433,6 +434,13 @@ def _warehouse(check: Checker, raw: Mapping[str, Any], flows: FlowSettings) -> W
             optional=True,
             expected="a statement using :product_id (and :offer_id, :offer_status, :problem)",
         ),
+        image_base_url=s.http_url(
+            "image_base_url",
+            default="",
+            https_only=False,
+            expected='the http(s) address that image file names are relative to, e.g. "https://sklep.example.pl/foto"',
+        )
+        or None,
         applied_table=s.text(
             "applied_table",
             default="allegro_sync_applied",

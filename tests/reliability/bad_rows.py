@@ -40,6 +40,7 @@ SQL_BY_CASE: dict[str, list[str]] = {
     "unmapped condition": ["UPDATE towary SET stan_techniczny = 'X' WHERE id = :id"],
     "image that is not a URL": ["UPDATE towary SET zdjecia = 'zdjecie1.jpg', ean = NULL WHERE id = :id"],
     "SQL in the title": ["UPDATE towary SET nazwa = :injection WHERE id = :id"],
+    "shop-page HTML in the description": ["UPDATE towary SET opis = :shop_html WHERE id = :id"],
 }
 CASES = tuple(SQL_BY_CASE)
 PARAMS = {
@@ -47,10 +48,15 @@ PARAMS = {
     "html": "<script>alert(1)</script><p>Kabel 🔌⚡ <b>złocony</b> &amp; ekranowany</p><iframe src=x></iframe>",
     "images": ", ".join(f"https://images.example.invalid/x/{i}.jpg" for i in range(17)),
     "injection": INJECTION,
+    "shop_html": (
+        '<div class="opis"><h3>Cechy</h3><strong>Nowy</strong> kabel<br/>2 m<table><tr><td>Waga</td>'
+        "<td>80 g</td></tr></table><ul><li>złącza <em>złocone</em><ul><li>ekran</li></ul></li></ul>"
+        '<img src="x.jpg"><span style="color:red">Promocja!</span></div>'
+    ),
 }
 FIRST_ID = 1
-GOOD_IDS = (40, 41, 42, 43, 44)
-PRODUCTS = 44
+GOOD_IDS = (42, 43, 44, 45, 46)
+PRODUCTS = 46
 
 
 def product_id(case: str) -> int:
@@ -67,11 +73,14 @@ class Listed:
     external_ids: dict[int, str]
 
 
-def build_and_list(folder: Path) -> Listed:
-    return asyncio.run(_build_and_list(folder))
+def build_and_list(
+    folder: Path, *, cases: dict[str, list[str]] = SQL_BY_CASE, warehouse_settings: str = ""
+) -> Listed:
+    """Lists the sample warehouse with `cases` applied; `warehouse_settings` are extra `[warehouse]` lines."""
+    return asyncio.run(_build_and_list(folder, cases, warehouse_settings))
 
 
-async def _build_and_list(folder: Path) -> Listed:
+async def _build_and_list(folder: Path, cases: dict[str, list[str]], warehouse_settings: str) -> Listed:
     url = f"sqlite:///{folder / 'warehouse.db'}"
     create_sample_warehouse(url, products=PRODUCTS, seed=4)
     engine = create_engine(url)
@@ -79,12 +88,14 @@ async def _build_and_list(folder: Path) -> Listed:
         c.execute(text("UPDATE towary SET wystawiaj = 'T', kategoria = 'ELEKTRONIKA', stan_techniczny = 'N'"))
         c.execute(text("UPDATE stany_magazynowe SET ilosc = 5"))
         c.execute(text("UPDATE towary SET cena = '49,99', nazwa = 'Kabel HDMI 2.1 złocony ' || id || ' m'"))
-        for case, statements in SQL_BY_CASE.items():
+        for case, statements in cases.items():
             for sql in statements:
                 c.execute(text(sql), {"id": product_id(case), **PARAMS})
         external = {int(i): str(s) for i, s in c.execute(text("SELECT id, symbol FROM towary"))}
     engine.dispose()
-    settings = load_settings(write_config(folder, PRODUCTS))
+    config = write_config(folder, PRODUCTS)
+    config.write_text(config.read_text().replace("[warehouse]\n", f"[warehouse]\n{warehouse_settings}\n"))
+    settings = load_settings(config)
     upgrade(settings.engine.state_url.reveal())
     app = create_app(EmulatorConfig(seed=4, base_url=EMULATOR))
     transport = httpx.ASGITransport(app=app)
@@ -104,7 +115,11 @@ async def _build_and_list(folder: Path) -> Listed:
             assert state is not None
             problems = {pid: p.problems for pid, p in state.products.items()}
         listed = (await control.get("/__emulator/offers")).json()["offers"]
-    offers = {o["external"]["id"]: o for o in listed if o.get("external")}
+        offers = {o["external"]["id"]: o for o in listed if o.get("external")}
+        auth = {"Authorization": f"Bearer {body['access_token']}", "Accept": "application/vnd.allegro.public.v1+json"}
+        for offer in offers.values():
+            full = (await control.get(f"/sale/product-offers/{offer['id']}", headers=auth)).json()
+            offer["description"], offer["images"] = full["description"], full["images"]
     engine = create_engine(url)
     with engine.connect() as c:
         stock = {int(i): q for i, q in c.execute(text("SELECT towar_id, ilosc FROM stany_magazynowe"))}

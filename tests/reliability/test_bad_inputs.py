@@ -134,6 +134,11 @@ CONFIG_CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "country_code = 5",
         ("location.country_code", '"PL"'),
     ),
+    "image base that is no http URL": (
+        'url = "sqlite:///warehouse.db"',
+        'url = "sqlite:///warehouse.db"\nimage_base_url = "zdjecia/"',
+        ("[warehouse].image_base_url", '"zdjecia/"', "https://sklep.example.pl/foto"),
+    ),
     "broken TOML": ("[engine]", "[engine", ("not valid TOML", "line 2")),
 }
 
@@ -231,8 +236,17 @@ ROW_MESSAGES: dict[str, tuple[str, ...]] = {
     "17 images": ("17 images", "at most 16"),
     "unmapped category": ("category 'ZABAWKI'", "[mapping.categories]"),
     "unmapped condition": ("condition 'X'", "[mapping.conditions]"),
+    "image that is not a URL": ("image 'zdjecie1.jpg' is not an http(s) URL", "[warehouse].image_base_url"),
 }
-LISTED_AS_IS = ("HTML and emoji in the description", "image that is not a URL", "SQL in the title")
+# Listed, with the description turned into Allegro's HTML subset (the emulator refuses anything else).
+LISTED = {
+    "HTML and emoji in the description": "<p>Kabel 🔌⚡ <b>złocony</b> &amp; ekranowany</p>",
+    "shop-page HTML in the description": (
+        "<h2>Cechy</h2><p><b>Nowy</b> kabel</p><p>2 m</p><p>Waga 80 g</p>"
+        "<ul><li>złącza złocone</li><li>ekran</li></ul><p>Promocja!</p>"
+    ),
+    "SQL in the title": None,
+}
 
 
 @pytest.fixture(scope="module")
@@ -258,18 +272,36 @@ def test_a_bad_product_row_is_named_and_the_others_are_listed(case: str, listed:
     _rest_proceeds(listed)
 
 
-@pytest.mark.parametrize("case", LISTED_AS_IS, ids=list(LISTED_AS_IS))
+@pytest.mark.parametrize("case", list(LISTED), ids=list(LISTED))
 def test_odd_but_valid_content_is_listed(case: str, listed: Listed) -> None:
     pid = product_id(case)
     offer = listed.offers.get(listed.external_ids[pid])
     assert offer is not None and not listed.problems.get(str(pid)), listed.problems.get(str(pid))
     if case == "SQL in the title":
         assert offer["name"] == INJECTION, "bound parameters keep the title as text"
+    else:
+        assert offer["description"]["sections"][0]["items"][0]["content"] == LISTED[case]
     _rest_proceeds(listed)
 
 
 def test_every_row_case_is_in_a_table() -> None:
-    assert set(CASES) == set(ROW_MESSAGES) | set(LISTED_AS_IS) | {"duplicate external id"}
+    assert set(CASES) == set(ROW_MESSAGES) | set(LISTED) | {"duplicate external id"}
+
+
+def test_image_names_are_listed_under_the_configured_image_base_url(tmp_path: Path) -> None:
+    case = "image that is not a URL"
+    names = ["UPDATE towary SET zdjecia = 'zdjecie1.jpg, /duże/zdjęcie-2.jpg', ean = NULL WHERE id = :id"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ALLEGRO_CLIENT_SECRET", "emulator-secret")
+        listed = build_and_list(
+            tmp_path, cases={case: names}, warehouse_settings='image_base_url = "https://sklep.example.pl/foto/"'
+        )
+    pid = product_id(case)
+    assert not listed.problems.get(str(pid)), listed.problems.get(str(pid))
+    assert listed.offers[listed.external_ids[pid]]["images"] == [
+        "https://sklep.example.pl/foto/zdjecie1.jpg",
+        "https://sklep.example.pl/foto/du%C5%BCe/zdj%C4%99cie-2.jpg",
+    ]
 
 
 def test_a_duplicate_external_id_is_named_and_never_listed_twice(listed: Listed) -> None:

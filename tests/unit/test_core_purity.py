@@ -11,6 +11,7 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 CORE = (
     "codec",
     "commands",
+    "description",
     "errors",
     "events",
     "listing",
@@ -35,8 +36,10 @@ ALLOWED_STDLIB = {
     "functools",
     "hashlib",
     "html",
+    "re",
     "types",
     "typing",
+    "urllib",
     "uuid",
 }
 ALLOWED_THIRD_PARTY = {"orjson"}
