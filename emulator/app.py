@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -98,6 +98,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return json_response({"errors": [error(code, detail)]}, status)
 
 
+async def _client_gone(_: Request, __: Exception) -> Response:
+    """A client killed while sending its body (as the crash campaign does): nothing was applied, no answer
+    can reach it, and it is no error of the emulator's."""
+    return Response(status_code=400)
+
+
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     """A fresh emulator; with `config.state_file` it resumes the saved world and saves after every write."""
     config = config or EmulatorConfig()
@@ -120,7 +126,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone},
     )
     app.state.emulator = state
     return app

@@ -13,6 +13,8 @@ _FALSE = frozenset({"0", "n", "nie", "no", "false", "off", "f", "falsz", "fałsz
 FLAGS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 """Lower-cased yes/no spellings and their meaning."""
 _IMAGE_PART = re.compile(r"[^\s,]+")
+_DIGITS = "; use digits with '.' or ',' as the decimal separator"
+_UNITS = "; products_query must return a whole number of units"
 
 
 def text_value(value: Any) -> str | None:
@@ -39,14 +41,14 @@ def price_value(value: Any) -> tuple[Decimal | None, str | None]:
     if value is None:
         return None, None
     if isinstance(value, bool):
-        return None, f"price {value!r} is not a number"
+        return None, f"price {value!r} is not a number{_DIGITS}"
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, float):
         if not math.isfinite(value):
-            return None, f"price {value!r} is not a number"
+            return None, f"price {value!r} is not a number{_DIGITS}"
         number = Decimal(repr(value))
     else:
         raw = text_value(value)
@@ -60,11 +62,11 @@ def price_value(value: Any) -> tuple[Decimal | None, str | None]:
         try:
             number = Decimal(compact)
         except (InvalidOperation, ValueError):
-            return None, f"price {raw!r} is not a number; use digits with '.' or ',' as the decimal separator"
+            return None, f"price {raw!r} is not a number{_DIGITS}"
     if not number.is_finite():
-        return None, f"price {value!r} is not a number"
+        return None, f"price {value!r} is not a number{_DIGITS}"
     if number < 0:
-        return None, f"price {number} is negative"
+        return None, f"price {number} is negative; correct the price in the warehouse"
     return number, None
 
 
@@ -73,7 +75,7 @@ def stock_value(value: Any) -> tuple[int | None, str | None]:
     if value is None:
         return None, "stock is empty (NULL); products_query must return a whole number for every product"
     if isinstance(value, bool):
-        return None, f"stock {value!r} is not a whole number"
+        return None, f"stock {value!r} is not a whole number{_UNITS}"
     number: int | None = None
     if isinstance(value, int):
         number = value
@@ -97,9 +99,9 @@ def stock_value(value: Any) -> tuple[int | None, str | None]:
                 number = None
     if number is None:
         shown = text_value(value) if not isinstance(value, float) else repr(value)
-        return None, f"stock {shown!r} is not a whole number"
+        return None, f"stock {shown!r} is not a whole number{_UNITS}"
     if number < 0:
-        return None, f"stock {number} is negative"
+        return None, f"stock {number} is negative; correct it in the warehouse (0 or more units)"
     return number, None
 
 

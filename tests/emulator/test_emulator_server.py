@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -55,3 +57,19 @@ def test_keep_alive_answers_are_not_held_back_by_nagle(emulator_server: RunningS
             client.get("/__emulator/faults")
         elapsed = time.monotonic() - started
     assert elapsed < 0.5  # with Nagle and delayed ACKs each answer took about 40 ms
+
+
+def test_a_client_killed_while_sending_its_body_is_no_server_error(
+    emulator_server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    address = urlsplit(emulator_server.base_url)
+    caplog.set_level(logging.ERROR)
+    with socket.create_connection((address.hostname, address.port)) as raw:
+        raw.sendall(
+            b"POST /__emulator/purchases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 500\r\n\r\n{"offer_id": '
+        )
+        time.sleep(0.1)
+    time.sleep(0.3)
+    assert httpx.get(f"{emulator_server.base_url}/__emulator/faults").status_code == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

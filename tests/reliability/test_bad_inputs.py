@@ -225,11 +225,11 @@ def test_python_dash_m_engine_cli_runs_the_command(tmp_path: Path) -> None:
 
 ROW_MESSAGES: dict[str, tuple[str, ...]] = {
     "null stock": ("stock is empty", "products_query must return a whole number"),
-    "negative stock": ("stock -3 is negative",),
-    "non-numeric stock": ("stock 'dużo' is not a whole number",),
+    "negative stock": ("stock -3 is negative", "correct it in the warehouse"),
+    "non-numeric stock": ("stock 'dużo' is not a whole number", "whole number of units"),
     "non-numeric price": ("price 'do ustalenia' is not a number", "decimal separator"),
     "zero price": ("price 0.00 is not above 0",),
-    "negative price": ("price -5.00 is negative",),
+    "negative price": ("price -5.00 is negative", "correct the price in the warehouse"),
     "200-character title": ("title has", "Allegro needs 12-75"),
     "empty title": ("title has 0 characters", "Allegro needs 12-75"),
     "invalid EAN": ("EAN '5901234123458'", "check digit", "fix or clear it"),

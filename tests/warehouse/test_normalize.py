@@ -61,8 +61,12 @@ def test_every_problem_of_a_row_is_listed() -> None:
 def test_negative_stock_and_fractional_stock_are_problems() -> None:
     negative = normalize(stock=-2)
     fractional = normalize(stock="2,5")
-    assert isinstance(negative, RowProblem) and negative.problems == ("stock -2 is negative",)
-    assert isinstance(fractional, RowProblem) and fractional.problems == ("stock '2,5' is not a whole number",)
+    assert isinstance(negative, RowProblem)
+    assert negative.problems == ("stock -2 is negative; correct it in the warehouse (0 or more units)",)
+    assert isinstance(fractional, RowProblem)
+    assert fractional.problems == (
+        "stock '2,5' is not a whole number; products_query must return a whole number of units",
+    )
     assert negative.row_hash.startswith("s:")
 
 

@@ -119,7 +119,8 @@ def test_broken_row_is_reported_once_and_again_when_fixed(make_warehouse: Any, s
     known = fold(known, fixed)
     set_stock(admin, negative, -1)
     broken = warehouse.read_delta(known, fixed.watermark)
-    assert [(p.product_id, p.problems) for p in broken.rejected] == [(str(negative), ("stock -1 is negative",))]
+    negative_problem = "stock -1 is negative; correct it in the warehouse (0 or more units)"
+    assert [(p.product_id, p.problems) for p in broken.rejected] == [(str(negative), (negative_problem,))]
 
 
 def test_new_product_with_an_old_timestamp_is_found_through_stock_query(
