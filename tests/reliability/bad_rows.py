@@ -73,9 +73,7 @@ class Listed:
     external_ids: dict[int, str]
 
 
-def build_and_list(
-    folder: Path, *, cases: dict[str, list[str]] = SQL_BY_CASE, warehouse_settings: str = ""
-) -> Listed:
+def build_and_list(folder: Path, *, cases: dict[str, list[str]] = SQL_BY_CASE, warehouse_settings: str = "") -> Listed:
     """Lists the sample warehouse with `cases` applied; `warehouse_settings` are extra `[warehouse]` lines."""
     return asyncio.run(_build_and_list(folder, cases, warehouse_settings))
 

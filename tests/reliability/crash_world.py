@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from adapters.allegro.tokens import TokenStore, from_token_response
 from adapters.ledger import open_ledger
@@ -194,6 +194,8 @@ class CrashWorld:
         text_ = text_.replace("journal_grace_seconds = 2", f"journal_grace_seconds = {GRACE_SECONDS}")
         if warehouse_url is not None:
             text_ = text_.replace('url = "sqlite:///warehouse.db"', f'url = "{warehouse_url}"')
+            if warehouse_url.startswith("mysql"):
+                text_ = text_.replace('AS "condition"', "AS `condition`")
         config.write_text(text_, encoding="utf-8")
         self.runner = Runner(folder)
         self.book = Ledgerbook(initial=self.stock())
@@ -226,10 +228,15 @@ class CrashWorld:
         return {str(symbol): int(pid) for pid, symbol in self._query("SELECT id, symbol FROM towary")}
 
     def applied(self) -> list[str]:
+        """The applied keys in the warehouse; none before the first sync has created their table."""
+        engine = create_engine(self.warehouse_url)
         try:
-            return [str(k) for (k,) in self._query("SELECT key FROM allegro_sync_applied")]
-        except Exception:  # the table is created by the first sync
-            return []
+            if not inspect(engine).has_table("allegro_sync_applied"):
+                return []
+            key = engine.dialect.identifier_preparer.quote("key")  # a reserved word in MySQL
+        finally:
+            engine.dispose()
+        return [str(k) for (k,) in self._query(f"SELECT {key} FROM allegro_sync_applied")]
 
     def offers(self) -> list[dict[str, Any]]:
         offers: list[dict[str, Any]] = self.http.get("/__emulator/offers").json()["offers"]

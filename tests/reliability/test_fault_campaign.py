@@ -69,8 +69,9 @@ class Scenario:
     cycles: int = 4
     max_attempts: int = 4
     expect_error_from: str | None = None
-    postgres: bool = False
-    """The warehouse is a fresh schema on the local PostgreSQL server (its connections can be killed)."""
+    server: str | None = None
+    """"postgres" or "mariadb": the warehouse is a fresh schema/database on that local server (its
+    connections can be killed); None: a SQLite file."""
     """A source the cycle reports must name while the fault lasts (the rest of the cycle still runs)."""
 
 
@@ -84,7 +85,7 @@ class FaultRun:
         self.reports: list[CycleReport] = []
         self.ctx: Context | None = None
         self.lock: sqlite3.Connection | None = None
-        self.pg: PgWarehouse | None = None
+        self.server: ServerWarehouse | None = None
         self.all_commands: list[Any] = []
 
     def _prepare(self, app: Any) -> None:
@@ -226,76 +227,126 @@ async def _warehouse_locked(run: FaultRun, step: int) -> None:
 
 
 PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MYSQL_CANDIDATES = ("mysql+pymysql://root@127.0.0.1:3306/test",)
+SERVERS = {  # server: (environment variable, default URLs, pytest marker)
+    "postgres": ("ALLEGRO_SYNC_PG_URL", PG_CANDIDATES, pytest.mark.postgres),
+    "mariadb": ("ALLEGRO_SYNC_MYSQL_URL", MYSQL_CANDIDATES, pytest.mark.mariadb),
+}
 
 
 @dataclass(slots=True)
-class PgWarehouse:
-    """A schema of our own on the local PostgreSQL server; our connections carry an application_name of our
-    own, so that killing them never touches anybody else's session."""
+class ServerWarehouse:
+    """A schema (PostgreSQL) or database (MariaDB) of our own on a local server. Our connections are told
+    apart from everybody else's (PostgreSQL: an application_name of our own; MariaDB: the database they
+    use), so that killing them never touches another session."""
 
-    admin: Any
-    schema: str
-    application: str
+    kill: Callable[[], int]
     url: str
     killed: int = 0
     killed_in_transaction: int = 0
 
     def kill_ours(self) -> int:
-        rows = self.admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-            (self.application,),
-        ).fetchall()
-        self.killed += len(rows)
-        return len(rows)
+        count = self.kill()
+        self.killed += count
+        return count
 
 
 @contextmanager
-def pg_warehouse() -> Iterator[PgWarehouse]:
-    import psycopg
+def server_warehouse(server: str) -> Iterator[ServerWarehouse]:
     from sqlalchemy.engine import make_url
 
+    variable, candidates, _ = SERVERS[server]
     problems = []
-    for candidate in [os.environ["ALLEGRO_SYNC_PG_URL"]] if os.environ.get("ALLEGRO_SYNC_PG_URL") else PG_CANDIDATES:
-        server = make_url(candidate)
+    for candidate in [os.environ[variable]] if os.environ.get(variable) else candidates:
+        url = make_url(candidate)
+        name = f"reliability_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         try:
-            admin = psycopg.connect(
-                server.set(drivername="postgresql").render_as_string(hide_password=False),
-                autocommit=True,
-                connect_timeout=3,
-            )
-        except psycopg.Error as exc:
+            opened = _pg_schema(url, name) if server == "postgres" else _mariadb_database(url, name)
+            warehouse = next(opened)
+        except Exception as exc:  # the driver's own connection error, whatever its class
             problems.append(str(exc).strip().splitlines()[0])
             continue
-        name = f"reliability_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        admin.execute(f'CREATE SCHEMA "{name}"')
-        url = server.update_query_dict({"options": f"-csearch_path={name}", "application_name": name})
         try:
-            yield PgWarehouse(admin, name, name, url.render_as_string(hide_password=False))
+            yield warehouse
         finally:
-            admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-            admin.close()
+            opened.close()
         return
+    message = f"{server} is not reachable ({variable}): {problems}"
     if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL is not reachable: {problems}")
-    pytest.skip(f"PostgreSQL is not reachable: {problems}")
+        pytest.fail(message)
+    pytest.skip(message)
 
 
-async def _pg_killed_between_cycles(run: FaultRun, step: int) -> None:
+def _pg_schema(server: Any, name: str) -> Iterator[ServerWarehouse]:
+    import psycopg
+
+    admin = psycopg.connect(
+        server.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True, connect_timeout=3
+    )
+    admin.execute(f'CREATE SCHEMA "{name}"')
+
+    def kill() -> int:
+        sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s"
+        return len(admin.execute(sql, (name,)).fetchall())
+
+    url = server.update_query_dict({"options": f"-csearch_path={name}", "application_name": name})
+    try:
+        yield ServerWarehouse(kill, url.render_as_string(hide_password=False))
+    finally:
+        admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        admin.close()
+
+
+def _mariadb_database(server: Any, name: str) -> Iterator[ServerWarehouse]:
+    import pymysql
+
+    admin = pymysql.connect(
+        host=server.host,
+        port=server.port or 3306,
+        user=server.username,
+        password=server.password or "",
+        database=server.database,
+        autocommit=True,
+        connect_timeout=3,
+    )
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+
+    def kill() -> int:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s", (name,))
+            ids = [row[0] for row in cursor.fetchall()]
+            for connection_id in ids:
+                try:
+                    cursor.execute(f"KILL CONNECTION {int(connection_id)}")
+                except pymysql.err.OperationalError:
+                    continue  # it ended on its own meanwhile
+        return len(ids)
+
+    try:
+        yield ServerWarehouse(kill, server.set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
+
+
+async def _killed_between_cycles(run: FaultRun, step: int) -> None:
     if step in (1, 2):
-        assert run.pg is not None
-        run.pg.kill_ours()
+        assert run.server is not None
+        run.server.kill_ours()
 
 
-async def _pg_killed_inside_the_stock_transaction(run: FaultRun, step: int) -> None:
+async def _killed_inside_the_stock_transaction(run: FaultRun, step: int) -> None:
     """Before the stock changes of the cycle commit, their connection is killed: the decrement and its applied
     key must go together (neither is kept), and the retry must apply them once."""
-    pg = run.pg
-    assert pg is not None
+    server = run.server
+    assert server is not None
 
     def kill_once(_: Any) -> None:
         run.before_commit = None
-        if pg.kill_ours():
-            pg.killed_in_transaction += 1
+        if server.kill_ours():
+            server.killed_in_transaction += 1
 
     if step in (0, 2):
         run.before_commit = kill_once
@@ -331,15 +382,17 @@ SCENARIOS = [
         between=_warehouse_locked,
         expect_error_from="warehouse",
     ),
-    Scenario(
-        "PostgreSQL warehouse connections killed between cycles",
-        between=_pg_killed_between_cycles,
-        postgres=True,
+    *(
+        Scenario(f"{label} warehouse connections killed between cycles", between=_killed_between_cycles, server=server)
+        for server, label in (("postgres", "PostgreSQL"), ("mariadb", "MariaDB"))
     ),
-    Scenario(
-        "PostgreSQL warehouse connection killed inside the stock transaction",
-        between=_pg_killed_inside_the_stock_transaction,
-        postgres=True,
+    *(
+        Scenario(
+            f"{label} warehouse connection killed inside the stock transaction",
+            between=_killed_inside_the_stock_transaction,
+            server=server,
+        )
+        for server, label in (("postgres", "PostgreSQL"), ("mariadb", "MariaDB"))
     ),
 ]
 
@@ -359,20 +412,22 @@ def results() -> Iterator[dict[str, Any]]:
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "scenario",
-    [pytest.param(s, marks=[pytest.mark.postgres] if s.postgres else [], id=s.name) for s in SCENARIOS],
+    [pytest.param(s, marks=[SERVERS[s.server][2]] if s.server else [], id=s.name) for s in SCENARIOS],
 )
 async def test_invariants_hold_through_the_fault_and_the_engine_converges_after_it(
     scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results: dict[str, Any]
 ) -> None:
     monkeypatch.setenv("ALLEGRO_CLIENT_SECRET", SECRET)
     with ExitStack() as stack:
-        pg = stack.enter_context(pg_warehouse()) if scenario.postgres else None
-        await _run_scenario(scenario, tmp_path, results, pg)
+        server = stack.enter_context(server_warehouse(scenario.server)) if scenario.server else None
+        await _run_scenario(scenario, tmp_path, results, server)
 
 
-async def _run_scenario(scenario: Scenario, tmp_path: Path, results: dict[str, Any], pg: PgWarehouse | None) -> None:
-    run = FaultRun(tmp_path, seed=sum(map(ord, scenario.name)) % 1000, warehouse_url=pg.url if pg else None)
-    run.pg = pg
+async def _run_scenario(
+    scenario: Scenario, tmp_path: Path, results: dict[str, Any], server: ServerWarehouse | None
+) -> None:
+    run = FaultRun(tmp_path, seed=sum(map(ord, scenario.name)) % 1000, warehouse_url=server.url if server else None)
+    run.server = server
     rng = random.Random(scenario.name)
     stopped: list[str] = []
     try:
@@ -421,8 +476,8 @@ async def _run_scenario(scenario: Scenario, tmp_path: Path, results: dict[str, A
         failures += [f"replay: {d}" for d in replay]
         errors = Counter(e.split(":")[0] for r in run.reports for e in r.errors)
         retried = dict(Counter(c.kind for c in run.all_commands if c.attempts > 1))
-        if scenario.between is _pg_killed_inside_the_stock_transaction:
-            assert pg is not None and pg.killed_in_transaction >= 2, "no stock transaction was interrupted"
+        if scenario.between is _killed_inside_the_stock_transaction:
+            assert server is not None and server.killed_in_transaction >= 2, "no stock transaction was interrupted"
         results[scenario.name] = {
             "passed": not failures,
             "cycles": len(run.reports),
@@ -431,8 +486,8 @@ async def _run_scenario(scenario: Scenario, tmp_path: Path, results: dict[str, A
             "writes": len(run.writes),
             "checked": stats,
             "world_actions": dict(run.world.book.actions),
-            "connections_killed": pg.killed if pg else 0,
-            "stock_transactions_interrupted": pg.killed_in_transaction if pg else 0,
+            "connections_killed": server.killed if server else 0,
+            "stock_transactions_interrupted": server.killed_in_transaction if server else 0,
             "commands_sent_again": retried,
         }
         assert failures == [], failures
