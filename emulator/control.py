@@ -128,7 +128,18 @@ async def list_offers(request: Request) -> Response:
 
 
 async def list_forms(request: Request) -> Response:
-    return reply({"checkoutForms": [form_json(form) for form in _state(request).world.forms.values()]})
+    """Every checkout form, oldest first; `?status=BOUGHT` (repeatable) keeps those statuses and `?last=N`
+    the N newest of what is left, so that a long-running world need not be read whole."""
+    forms = list(_state(request).world.forms.values())
+    statuses = request.query_params.getlist("status")
+    if statuses:
+        forms = [form for form in forms if form.body.get("status") in statuses]
+    last = request.query_params.get("last")
+    if last is not None:
+        if not last.isdigit():
+            return refuse(422, f"last must be a whole number of forms, not {last!r}")
+        forms = forms[len(forms) - int(last) :] if int(last) else []
+    return reply({"checkoutForms": [form_json(form) for form in forms]})
 
 
 async def purchases(request: Request) -> Response:

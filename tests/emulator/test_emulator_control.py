@@ -70,6 +70,22 @@ async def test_control_checkout_form_list_shows_every_form(seller: SellerApi) ->
     assert [form["id"] for form in forms] == [bought["checkout_form_id"]]
 
 
+async def test_control_checkout_form_list_filters_by_status_and_keeps_the_newest(seller: SellerApi) -> None:
+    offer = await seller.create_offer(stock={"available": 10, "unit": "UNIT"})
+    ids = [(await seller.buy(offer["id"]))["checkout_form_id"] for _ in range(4)]
+    await seller.control("POST", "payments", {"checkout_form_id": ids[1]})
+
+    async def listed(query: str) -> list[str]:
+        response = await seller.client.get(f"/__emulator/checkout-forms?{query}")
+        assert response.status_code == 200, response.text
+        return [form["id"] for form in response.json()["checkoutForms"]]
+
+    assert await listed("status=BOUGHT") == [ids[0], ids[2], ids[3]]
+    assert await listed("status=BOUGHT&status=READY_FOR_PROCESSING&last=2") == [ids[2], ids[3]]
+    assert await listed("last=0") == []
+    assert (await seller.client.get("/__emulator/checkout-forms?last=many")).status_code == 422
+
+
 async def test_clock_moves_the_date_header(seller: SellerApi) -> None:
     before = parsedate_to_datetime((await seller.get("/sale/offers")).headers["date"])
     await seller.advance(3 * 3600)

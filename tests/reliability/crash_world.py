@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("allegro-sync")
 SECRET = "emulator-secret"
 GRACE_SECONDS = 2
+RECENT_FORMS = 50  # payments and cancellations pick among the newest forms, as they do in a real shop
 WRITE_METHODS = ("POST ", "PUT ", "PATCH ", "DELETE ")
 
 # Every named fail point (design of engine/failpoints.py), with the ingest steps spelled out.
@@ -242,8 +243,10 @@ class CrashWorld:
         offers: list[dict[str, Any]] = self.http.get("/__emulator/offers").json()["offers"]
         return offers
 
-    def forms(self) -> list[dict[str, Any]]:
-        forms: list[dict[str, Any]] = self.http.get("/__emulator/checkout-forms").json()["checkoutForms"]
+    def forms(self, last: int | None = None) -> list[dict[str, Any]]:
+        """Every checkout form, or the `last` newest (a long campaign must not read its whole history per round)."""
+        params = {} if last is None else {"last": last}
+        forms: list[dict[str, Any]] = self.http.get("/__emulator/checkout-forms", params=params).json()["checkoutForms"]
         return forms
 
     def write_requests(self) -> Counter[str]:
@@ -272,7 +275,7 @@ class CrashWorld:
             if answer.status_code == 201:
                 done.append(f"buy {quantity} of {offer['id']}{' paid' if paid else ''}")
                 self.book.actions["purchase"] += 1
-        forms = self.forms()
+        forms = self.forms(last=RECENT_FORMS)
         unpaid = [f for f in forms if f["status"] == "BOUGHT"]
         if unpaid and rng.random() < 0.5:
             form = rng.choice(unpaid)
