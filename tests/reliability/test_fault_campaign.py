@@ -31,6 +31,7 @@ from engine.context import Context
 from engine.cycle import CycleReport, run_once
 from engine.settings import load_settings
 from tests.reliability.crash_world import GRACE_SECONDS, SECRET, CrashWorld, invariant_failures
+from tests.reliability.private_mariadb import PrivateMariaDB, missing
 
 RESULTS = Path(__file__).with_name("results") / "fault-campaign.json"
 
@@ -86,6 +87,7 @@ class FaultRun:
         self.ctx: Context | None = None
         self.lock: sqlite3.Connection | None = None
         self.server: ServerWarehouse | None = None
+        self.warehouse_down = False
         self.all_commands: list[Any] = []
 
     def _prepare(self, app: Any) -> None:
@@ -216,6 +218,27 @@ async def _warehouse_unreachable(run: FaultRun, step: int) -> None:
         run.ctx.warehouse = run.real_warehouse  # type: ignore[attr-defined]
 
 
+async def _server_killed_and_restarted(run: FaultRun, step: int) -> None:
+    """The warehouse's MariaDB server dies (SIGKILL) while the cycle's stock transaction is about to commit,
+    stays down for a whole cycle, and is started again: InnoDB recovers, the pool reconnects, and the stock
+    changes that were lost with the transaction are applied exactly once."""
+    server = run.server
+    assert server is not None and server.private is not None
+    private = server.private
+
+    def die(_: Any) -> None:
+        run.before_commit = None
+        private.kill()
+        server.killed_in_transaction += 1
+        run.warehouse_down = True
+
+    if step == 0:
+        run.before_commit = die
+    if step == 2:
+        private.start()
+        run.warehouse_down = False
+
+
 async def _warehouse_locked(run: FaultRun, step: int) -> None:
     if step == 1:
         run.lock = sqlite3.connect(run.world.folder / "warehouse.db", timeout=5, isolation_level=None)
@@ -231,6 +254,7 @@ MYSQL_CANDIDATES = ("mysql+pymysql://root@127.0.0.1:3306/test",)
 SERVERS = {  # server: (environment variable, default URLs, pytest marker)
     "postgres": ("ALLEGRO_SYNC_PG_URL", PG_CANDIDATES, pytest.mark.postgres),
     "mariadb": ("ALLEGRO_SYNC_MYSQL_URL", MYSQL_CANDIDATES, pytest.mark.mariadb),
+    "mariadb-private": ("", (), pytest.mark.mariadb),
 }
 
 
@@ -244,6 +268,8 @@ class ServerWarehouse:
     url: str
     killed: int = 0
     killed_in_transaction: int = 0
+    private: PrivateMariaDB | None = None
+    """Set when the server is the test's own (it can be killed and started again)."""
 
     def kill_ours(self) -> int:
         count = self.kill()
@@ -255,6 +281,9 @@ class ServerWarehouse:
 def server_warehouse(server: str) -> Iterator[ServerWarehouse]:
     from sqlalchemy.engine import make_url
 
+    if server == "mariadb-private":
+        yield from _private_mariadb()
+        return
     variable, candidates, _ = SERVERS[server]
     problems = []
     for candidate in [os.environ[variable]] if os.environ.get(variable) else candidates:
@@ -331,6 +360,22 @@ def _mariadb_database(server: Any, name: str) -> Iterator[ServerWarehouse]:
         admin.close()
 
 
+def _private_mariadb() -> Iterator[ServerWarehouse]:
+    reason = missing()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    private = PrivateMariaDB()
+    try:
+        private.start()
+        warehouse = ServerWarehouse(lambda: 0, private.url, private=private)
+        yield warehouse
+        warehouse.killed = private.kills
+    finally:
+        private.close()
+
+
 async def _killed_between_cycles(run: FaultRun, step: int) -> None:
     if step in (1, 2):
         assert run.server is not None
@@ -394,6 +439,12 @@ SCENARIOS = [
         )
         for server, label in (("postgres", "PostgreSQL"), ("mariadb", "MariaDB"))
     ),
+    Scenario(
+        "MariaDB server killed (SIGKILL) inside the stock transaction, down for a cycle, restarted",
+        between=_server_killed_and_restarted,
+        server="mariadb-private",
+        expect_error_from="warehouse",
+    ),
 ]
 
 
@@ -441,7 +492,7 @@ async def _run_scenario(
             writes_before = len(run.writes)
             for step in range(scenario.cycles):
                 # at least one purchase per faulty cycle; a locked warehouse is locked for our own trade too
-                run.world.trade(rng, warehouse=run.lock is None, min_purchases=1)
+                run.world.trade(rng, warehouse=run.lock is None and not run.warehouse_down, min_purchases=1)
                 if scenario.between is not None:
                     await scenario.between(run, step)
                 report = await run.cycle()
@@ -476,8 +527,10 @@ async def _run_scenario(
         failures += [f"replay: {d}" for d in replay]
         errors = Counter(e.split(":")[0] for r in run.reports for e in r.errors)
         retried = dict(Counter(c.kind for c in run.all_commands if c.attempts > 1))
-        if scenario.between is _killed_inside_the_stock_transaction:
-            assert server is not None and server.killed_in_transaction >= 2, "no stock transaction was interrupted"
+        interrupted = {_killed_inside_the_stock_transaction: 2, _server_killed_and_restarted: 1}
+        if scenario.between in interrupted:
+            wanted = interrupted[scenario.between]
+            assert server is not None and server.killed_in_transaction >= wanted, "no stock transaction was interrupted"
         results[scenario.name] = {
             "passed": not failures,
             "cycles": len(run.reports),
