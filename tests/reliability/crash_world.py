@@ -182,6 +182,7 @@ class CrashWorld:
         prepare: Callable[[Any], object] | None = None,
         client_secret: str = SECRET,
         warehouse_url: str | None = None,
+        ledger_url: str | None = None,
     ) -> None:
         self.folder = folder
         emulator = EmulatorConfig(seed=seed, client_secret=client_secret)
@@ -189,10 +190,13 @@ class CrashWorld:
         self.base = self.server.base_url
         self.http = httpx.Client(base_url=self.base, timeout=30)
         self.warehouse_url = warehouse_url or f"sqlite:///{folder / 'warehouse.db'}"
+        self.ledger_url = ledger_url or f"sqlite:///{folder / 'state.db'}"
         self.summary = create_sample_warehouse(self.warehouse_url, products=products, seed=seed)
         config = write_config(folder, products)
         text_ = config.read_text(encoding="utf-8").replace(EMULATOR, self.base)
         text_ = text_.replace("journal_grace_seconds = 2", f"journal_grace_seconds = {GRACE_SECONDS}")
+        if ledger_url is not None:
+            text_ = text_.replace('state_url = "sqlite:///state.db"', f'state_url = "{ledger_url}"')
         if warehouse_url is not None:
             text_ = text_.replace('url = "sqlite:///warehouse.db"', f'url = "{warehouse_url}"')
             if warehouse_url.startswith("mysql"):
@@ -315,7 +319,7 @@ class CrashWorld:
     # ------------------------------------------------------------------------------------------ quiescence
 
     def open_commands(self) -> int:
-        ledger = open_ledger(f"sqlite:///{self.folder / 'state.db'}")
+        ledger = open_ledger(self.ledger_url)
         try:
             return len(ledger.commands(statuses=["pending", "sent", "failed", "held"]))
         finally:
@@ -343,7 +347,7 @@ class CrashWorld:
     # ------------------------------------------------------------------------------------------ checks
 
     def projection(self) -> Any:
-        ledger = open_ledger(f"sqlite:///{self.folder / 'state.db'}")
+        ledger = open_ledger(self.ledger_url)
         try:
             return from_rows(ledger.load_projection()[1])
         finally:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.crash_world import NAMED_POINTS, CrashWorld, RunResult
+from tests.reliability.servers import server_warehouse
 
 RESULTS = Path(__file__).with_name("results") / "crash-campaign.json"
 
@@ -129,6 +130,23 @@ def test_engine_survives_a_hundred_kills_and_loses_nothing(world: CrashWorld) ->
     kills = int(os.environ.get("ALLEGRO_SYNC_CRASH_KILLS", "100"))
     result = campaign(world, kills_wanted=kills, max_rounds=3 * kills, exec_rounds=2, seed=1)
     _report(result, "ci")
+    assert result["failures"] == [], result
+    assert int(str(result["kills"])) >= kills, result
+
+
+@pytest.mark.postgres
+def test_engine_on_a_postgresql_ledger_survives_kills(tmp_path: Path) -> None:
+    """The same campaign with the ledger on PostgreSQL (a schema of our own): the ledger's transactions are
+    the server's, and a SIGKILL leaves the session to be aborted by the server."""
+    kills = int(os.environ.get("ALLEGRO_SYNC_CRASH_PG_KILLS", "30"))
+    with server_warehouse("postgres") as schema:
+        built = CrashWorld(tmp_path, products=10, seed=12, ledger_url=schema.url)
+        try:
+            result = campaign(built, kills_wanted=kills, max_rounds=3 * kills, exec_rounds=1, seed=3)
+        finally:
+            built.close()
+    assert not (tmp_path / "state.db").exists(), "the ledger was meant to be on PostgreSQL"
+    _report(result, "ci-postgres-ledger")
     assert result["failures"] == [], result
     assert int(str(result["kills"])) >= kills, result
 
