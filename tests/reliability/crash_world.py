@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("allegro-sync")
 SECRET = "emulator-secret"
 GRACE_SECONDS = 2
+PANEL_EDIT_RATE = 0.06  # per round
 RECENT_FORMS = 50  # payments and cancellations pick among the newest forms, as they do in a real shop
 WRITE_METHODS = ("POST ", "PUT ", "PATCH ", "DELETE ")
 
@@ -170,6 +171,8 @@ class Ledgerbook:
     deliveries: Counter[int] = field(default_factory=Counter)
     other_sales: Counter[int] = field(default_factory=Counter)
     actions: Counter[str] = field(default_factory=Counter)
+    seller_ended: set[str] = field(default_factory=set)
+    """Offers the seller ended in Allegro's panel: the engine must leave them ended."""
 
 
 class CrashWorld:
@@ -294,6 +297,7 @@ class CrashWorld:
             if answer.status_code == 200:
                 done.append(f"cancel {form['id']} by {by}")
                 self.book.actions[f"cancel_{by}"] += 1
+        done += self._panel_edit(rng)
         if not warehouse:
             return done
         products = self.product_of_symbol()
@@ -315,6 +319,27 @@ class CrashWorld:
                 self.book.actions["other_channel_sale"] += 1
                 done.append(f"shop sold {units} of {pid}")
         return done
+
+    def _panel_edit(self, rng: random.Random) -> list[str]:
+        """Now and then the seller edits an ACTIVE offer in Allegro's panel: lowers its quantity (the engine
+        puts it back from the offer journal) or ends it (the engine must leave it ended). Never a raise: units
+        beyond the warehouse's would be an oversell the seller made, not the engine."""
+        if rng.random() >= PANEL_EDIT_RATE:
+            return []
+        active = [o for o in self.offers() if o["publication"]["status"] == "ACTIVE" and o.get("external")]
+        if not active:
+            return []
+        offer = rng.choice(active)
+        available = offer["stock"]["available"]
+        if rng.random() < 0.25 or available < 2:
+            body: dict[str, Any] = {"status": "ENDED"}
+        else:
+            body = {"stock": rng.randint(1, available - 1)}
+        self.http.patch(f"/__emulator/offers/{offer['id']}", json=body).raise_for_status()
+        if "status" in body:
+            self.book.seller_ended.add(offer["id"])
+        self.book.actions["panel_end" if "status" in body else "panel_lower_stock"] += 1
+        return [f"panel {body} on {offer['id']}"]
 
     # ------------------------------------------------------------------------------------------ quiescence
 
@@ -426,6 +451,10 @@ def invariant_failures(
         if product.offer_id is None or product.row is None or not product.row.list:
             continue
         offer = offers_by_id.get(product.offer_id)
+        if product.offer_id in book.seller_ended:
+            if offer is not None and offer["publication"]["status"] != "ENDED":
+                failures.append(f"offer {product.offer_id} ended by the seller is {offer['publication']['status']}")
+            continue
         if offer is None:
             failures.append(f"product {product.product_id}: offer {product.offer_id} is not on Allegro")
             continue
