@@ -134,8 +134,6 @@ def _private_mariadb() -> Iterator[ServerWarehouse]:
     private = PrivateMariaDB()
     try:
         private.start()
-        warehouse = ServerWarehouse(lambda: 0, private.url, private=private)
-        yield warehouse
-        warehouse.killed = private.kills
+        yield ServerWarehouse(lambda: 0, private.url, private=private)
     finally:
         private.close()

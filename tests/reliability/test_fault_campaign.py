@@ -228,6 +228,7 @@ async def _server_killed_and_restarted(run: FaultRun, step: int) -> None:
     def die(_: Any) -> None:
         run.before_commit = None
         private.kill()
+        server.killed += 1
         server.killed_in_transaction += 1
         run.warehouse_down = True
 
