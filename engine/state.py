@@ -7,6 +7,7 @@ dropping it and folding the ledger from zero gives the same state (`allegro-sync
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -196,9 +197,14 @@ def all_rows(state: State) -> dict[tuple[str, str], dict[str, Any]]:
     return to_rows(state, keys)[0]
 
 
-def from_rows(rows: dict[tuple[str, str], dict[str, Any]]) -> State:
+def from_rows(rows: Mapping[tuple[str, str], Mapping[str, Any]]) -> State:
+    return from_items(rows.items())
+
+
+def from_items(items: Iterable[tuple[tuple[str, str], Mapping[str, Any]]]) -> State:
+    """The state of projection rows given one at a time (`Ledger.read_projection`): only the state is kept."""
     state = State()
-    for (kind, key), data in rows.items():
+    for (kind, key), data in items:
         if kind == "meta" and key == "policy":
             state.policy = from_plain(Policy, data)
         elif kind == "meta" and key == "journal":

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -21,9 +21,18 @@ from adapters.ledger.tables import commands as outbox
 from adapters.ledger.tables import cursors, events, projection, projection_meta
 from adapters.ledger.values import DUE_STATUSES, dump_json, load_json, unique_events, utc
 from engine.errors import RetryLater, SkipItem
-from engine.ports import Clock, CommandRecord, CursorState, NewEvent, ProjectionChanges, StoredEvent
+from engine.ports import (
+    Clock,
+    CommandRecord,
+    CursorState,
+    NewEvent,
+    ProjectionChanges,
+    ProjectionItem,
+    StoredEvent,
+)
 
 PAGE = 1000
+T = TypeVar("T")
 
 
 def _chunks(items: list[str], size: int = PAGE) -> Iterator[list[str]]:
@@ -130,10 +139,16 @@ class SqlLedger(Snapshots):
     # -------------------------------------------------------------------------------------------- projection
 
     def load_projection(self) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
+        return self.read_projection(dict)
+
+    def read_projection(self, consume: Callable[[Iterator[ProjectionItem]], T]) -> tuple[int, T]:
+        # Fetched PAGE rows at a time (a server-side cursor on PostgreSQL) and decoded as `consume` asks.
+        query = select(projection).execution_options(yield_per=PAGE)
         with self._transaction() as connection:
             folded = connection.execute(select(projection_meta.c.folded_seq)).scalar()
-            rows = connection.execute(select(projection)).all()
-        return int(folded or 0), {(row.kind, row.key): load_json(row.data) for row in rows}
+            with connection.execute(query) as rows:
+                consumed = consume(((row.kind, row.key), load_json(row.data)) for row in rows)
+        return int(folded or 0), consumed
 
     def commit_reduction(
         self, *, folded_seq: int, changes: ProjectionChanges, commands: Sequence[CommandRecord]
