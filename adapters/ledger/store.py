@@ -283,17 +283,27 @@ class SqlLedger(Snapshots):
             raise RetryLater(f"ledger {redact(self.engine.url)}: {driver_reason(exc)}") from exc
 
     def _insert_events(self, connection: Connection, new: Sequence[NewEvent], now: datetime) -> list[StoredEvent]:
-        rows = [records.event_row(event, now) for event in unique_events(new)]
-        if not rows:
+        """Insert PAGE events per statement, so that the JSON text of a large batch (the initial import of a
+        whole warehouse) is never all in memory at once. The events returned carry the payloads given."""
+        unique = unique_events(new)
+        if not unique:
             return []
         statement = insert_ignoring(connection.dialect, events, ["stream", "source_key"]).returning(
             events.c.seq, events.c.stream, events.c.source_key
         )
-        # Only inserted rows come back; a (stream, source_key) already stored, by us or by a concurrent
-        # process, is skipped without an error.
-        seqs = {(r.stream, r.source_key): r.seq for r in connection.execute(statement, rows)}
-        inserted = [(seqs[key], row) for row in rows if (key := (row["stream"], row["source_key"])) in seqs]
-        return [records.stored_event(row, seq) for seq, row in inserted]
+        stored: list[StoredEvent] = []
+        for start in range(0, len(unique), PAGE):
+            chunk = unique[start : start + PAGE]
+            rows = [records.event_row(event, now) for event in chunk]
+            # Only inserted rows come back; a (stream, source_key) already stored, by us or by a concurrent
+            # process, is skipped without an error.
+            seqs = {(r.stream, r.source_key): r.seq for r in connection.execute(statement, rows)}
+            stored += [
+                records.inserted_event(event, seq, now)
+                for event in chunk
+                if (seq := seqs.get((event.stream, event.source_key))) is not None
+            ]
+        return stored
 
     def _update_command(
         self, command_id: str, values: dict[str, Any], new_events: Sequence[NewEvent]
