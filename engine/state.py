@@ -7,7 +7,7 @@ dropping it and folding the ledger from zero gives the same state (`allegro-sync
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -172,19 +172,37 @@ _ROW_TYPES: dict[str, type[Any]] = {
 }
 
 
-def to_rows(
-    state: State, keys: set[tuple[str, str]]
-) -> tuple[dict[tuple[str, str], dict[str, Any]], list[tuple[str, str]]]:
+class EncodedRows(Mapping[tuple[str, str], dict[str, Any]]):
+    """Projection rows of `state`, each encoded (`to_plain`) when it is read: a fold that changed every
+    product (the initial import of a warehouse) hands them to the ledger without building all of them first.
+    Read it before the state changes again."""
+
+    __slots__ = ("_keys", "_state")
+
+    def __init__(self, state: State, keys: Iterable[tuple[str, str]]) -> None:
+        self._state = state
+        self._keys = dict.fromkeys(keys)
+
+    def __getitem__(self, key: tuple[str, str]) -> dict[str, Any]:
+        if key not in self._keys:
+            raise KeyError(key)
+        encoded: dict[str, Any] = to_plain(_lookup(self._state, *key))
+        return encoded
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def to_rows(state: State, keys: set[tuple[str, str]]) -> tuple[EncodedRows, list[tuple[str, str]]]:
     """Projection rows to upsert and to delete for the given (kind, key) pairs."""
-    upserts: dict[tuple[str, str], dict[str, Any]] = {}
+    upserts: list[tuple[str, str]] = []
     deletes: list[tuple[str, str]] = []
     for kind, key in keys:
-        value = _lookup(state, kind, key)
-        if value is None:
-            deletes.append((kind, key))
-        else:
-            upserts[(kind, key)] = to_plain(value)
-    return upserts, deletes
+        (deletes if _lookup(state, kind, key) is None else upserts).append((kind, key))
+    return EncodedRows(state, upserts), deletes
 
 
 def all_rows(state: State) -> dict[tuple[str, str], dict[str, Any]]:
@@ -194,7 +212,7 @@ def all_rows(state: State) -> dict[tuple[str, str], dict[str, Any]]:
     keys |= {("line", k) for k in state.lines}
     keys |= {("form", k) for k in state.forms}
     keys |= {("category", k) for k in state.categories}
-    return to_rows(state, keys)[0]
+    return dict(to_rows(state, keys)[0])
 
 
 def from_rows(rows: Mapping[tuple[str, str], Mapping[str, Any]]) -> State:

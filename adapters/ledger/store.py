@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -153,14 +154,20 @@ class SqlLedger(Snapshots):
     def commit_reduction(
         self, *, folded_seq: int, changes: ProjectionChanges, commands: Sequence[CommandRecord]
     ) -> None:
-        """Upserts first, then deletes (a key in both ends up deleted), the folded seq, then new commands."""
+        """Upserts first, then deletes (a key in both ends up deleted), the folded seq, then new commands.
+
+        Upserts are encoded and written PAGE rows at a time, so a reduction that changed every product does
+        not hold the JSON text of all of them at once."""
         now = self._now()
-        upserts = [{"kind": k, "key": key, "data": dump_json(data)} for (k, key), data in changes.upserts.items()]
         new_commands = [records.command_row(command, now) for command in commands]
         with self._transaction(write=True) as connection:
             dialect = connection.dialect
-            if upserts:
-                connection.execute(upsert(dialect, projection, ["kind", "key"], ["data"]), upserts)
+            replace = upsert(dialect, projection, ["kind", "key"], ["data"])
+            rows = iter(changes.upserts.items())
+            while page := [
+                {"kind": kind, "key": key, "data": dump_json(data)} for (kind, key), data in islice(rows, PAGE)
+            ]:
+                connection.execute(replace, page)
             if changes.deletes:
                 statement = delete(projection).where(
                     projection.c.kind == bindparam("d_kind"), projection.c.key == bindparam("d_key")
