@@ -8,7 +8,7 @@ dropping it and folding the ledger from zero gives the same state (`allegro-sync
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -112,6 +112,8 @@ class State:
     product_offers: dict[str, set[str]] = field(default_factory=dict)
     """product id -> ids of the offers linked to it (derived)."""
     dirty: set[tuple[str, str]] = field(default_factory=set)
+    words: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """One object for each category, condition and column name of the product rows (see `shared_row`)."""
 
     def touch(self, kind: str, key: str) -> None:
         self.dirty.add((kind, key))
@@ -132,6 +134,21 @@ class State:
             self.by_external.setdefault(external_id, product_id)
         self.touch("product", product_id)
         return product
+
+    def shared_row(self, product: ProductState, row: ProductRow) -> ProductRow:
+        """`row` (equal) holding no copy of a string its product or another row already holds: the ids and
+        the hash are the product's, the category, condition and column names one object for every row.
+        A hundred thousand products otherwise keep a few hundred thousand copies of the same few words."""
+        words = self.words
+        return replace(
+            row,
+            product_id=_same(row.product_id, product.product_id),
+            external_id=_same(row.external_id, product.external_id),
+            row_hash=_same(row.row_hash, product.row_hash),
+            category=None if row.category is None else words.setdefault(row.category, row.category),
+            condition=None if row.condition is None else words.setdefault(row.condition, row.condition),
+            extra=tuple((words.setdefault(name, name), value) for name, value in row.extra),
+        )
 
     def external_id_owner(self, external_id: str, product_id: str) -> str | None:
         """Another product that already uses this external id (and is still in the warehouse), if any."""
@@ -230,6 +247,12 @@ def from_items(items: Iterable[tuple[tuple[str, str], Mapping[str, Any]]]) -> St
             state.covered_until = from_plain(_Journal, data).covered_until if covered else None
         elif kind == "category":
             state.categories[key] = from_plain(_Category, data).parameters
+        elif kind == "product":
+            product = from_plain(ProductState, data)
+            product.product_id = _same(product.product_id, key)
+            if product.row is not None:
+                product.row = state.shared_row(product, product.row)
+            state.products[key] = product
         else:
             getattr(state, _collection(kind))[key] = from_plain(_ROW_TYPES[kind], data)
     for product in state.products.values():
@@ -250,6 +273,11 @@ class _Journal:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Category:
     parameters: tuple[CategoryParameter, ...]
+
+
+def _same(value: str, held: str) -> str:
+    """`held` when it is equal to `value`, so that one string object serves both."""
+    return held if value == held else value
 
 
 def _collection(kind: str) -> str:

@@ -149,3 +149,23 @@ def test_to_rows_encodes_each_row_when_it_is_read_and_separates_the_deletes() ->
     assert list(upserts) == [("product", "1")] and len(upserts) == 1
     assert upserts[("product", "1")]["stock"] == 77
     assert ("offer", "gone") not in upserts
+
+
+def test_product_rows_share_their_ids_hash_and_repeated_words_after_a_fold_and_after_a_restart() -> None:
+    ledger = MemoryLedger()
+    ctx = _context(ledger)
+    _append(
+        ledger,
+        ev.ProductObserved(occurred_at=T0, product=row("1", extra=(("marka", "Acme"),))),
+        ev.ProductObserved(occurred_at=T0, product=row("2", extra=(("marka", "Globex"),))),
+    )
+    fold(ctx)
+
+    for state in (state_of(ctx), state_of(_context(ledger))):
+        one, two = state.products["1"], state.products["2"]
+        assert one.row is not None and two.row is not None
+        assert one.row == row("1", extra=(("marka", "Acme"),))
+        assert one.row.product_id is one.product_id and one.row.external_id is one.external_id
+        assert one.row.row_hash is one.row_hash
+        assert one.row.category is two.row.category and one.row.condition is two.row.condition
+        assert one.row.extra[0][0] is two.row.extra[0][0]
