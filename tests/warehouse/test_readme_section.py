@@ -23,6 +23,7 @@ def _section() -> str:
     end = text.find("\n## ", start + 3)
     return text[start : end if end != -1 else len(text)]
 
+
 PRESTASHOP_SCHEMA = [
     "CREATE TABLE ps_product (id_product INT UNSIGNED PRIMARY KEY, reference VARCHAR(64), "
     "price DECIMAL(20,6) NOT NULL, active TINYINT(1) NOT NULL, id_category_default INT UNSIGNED, "
