@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.ledger import records
 from adapters.ledger.values import DUE_STATUSES, dump_json, load_json, unique_events, utc
 from engine.errors import SkipItem
-from engine.ports import Clock, CommandRecord, CursorState, NewEvent, ProjectionChanges, StoredEvent
+from engine.ports import (
+    Clock,
+    CommandRecord,
+    CursorState,
+    NewEvent,
+    ProjectionChanges,
+    ProjectionItem,
+    StoredEvent,
+)
+
+T = TypeVar("T")
 
 
 class MemoryLedger:
@@ -72,8 +82,11 @@ class MemoryLedger:
     # -------------------------------------------------------------------------------------------- projection
 
     def load_projection(self) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
+        return self.read_projection(dict)
+
+    def read_projection(self, consume: Callable[[Iterator[ProjectionItem]], T]) -> tuple[int, T]:
         with self._lock:
-            return self._folded_seq, {key: load_json(data) for key, data in self._projection.items()}
+            return self._folded_seq, consume((key, load_json(data)) for key, data in self._projection.items())
 
     def commit_reduction(
         self, *, folded_seq: int, changes: ProjectionChanges, commands: Sequence[CommandRecord]

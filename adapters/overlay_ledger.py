@@ -6,11 +6,21 @@ nothing it appends, no cursor it moves and no command it plans ever reaches the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from engine.ports import CommandRecord, CursorState, Ledger, NewEvent, ProjectionChanges, StoredEvent
+from engine.ports import (
+    CommandRecord,
+    CursorState,
+    Ledger,
+    NewEvent,
+    ProjectionChanges,
+    ProjectionItem,
+    StoredEvent,
+)
+
+T = TypeVar("T")
 
 
 class OverlayLedger:
@@ -58,6 +68,9 @@ class OverlayLedger:
 
     def load_projection(self) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
         return self.base.load_projection()
+
+    def read_projection(self, consume: Callable[[Iterator[ProjectionItem]], T]) -> tuple[int, T]:
+        return self.base.read_projection(consume)
 
     def commit_reduction(
         self, *, folded_seq: int, changes: ProjectionChanges, commands: Sequence[CommandRecord]

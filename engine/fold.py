@@ -14,7 +14,7 @@ from engine.events import decode
 from engine.failpoints import failpoint
 from engine.ports import CommandRecord, ProjectionChanges
 from engine.reducer import reduce
-from engine.state import State, from_rows, to_rows
+from engine.state import State, from_items, to_rows
 
 MIN_HELD_ENDS = 5
 """A plan ending fewer offers than this is never held (a small shop selling out is normal)."""
@@ -31,8 +31,9 @@ class FoldResult:
 def state_of(ctx: Context) -> State:
     """The projection, loaded from the ledger on first use and kept between cycles."""
     if ctx.state is None:
-        ctx.folded, rows = ctx.ledger.load_projection()
-        ctx.state = from_rows(rows)
+        ctx.folded, state = ctx.ledger.read_projection(from_items)
+        ctx.state = state
+        return state
     return ctx.state
 
 

@@ -19,6 +19,7 @@ from engine.errors import Resync, RetryLater, SkipItem
 from engine.fold import state_of
 from engine.model import KnownProduct, OfferSnapshot
 from engine.offer_rules import CHANGES_WORTH_A_READ
+from engine.ports import NewEvent, Warehouse
 from engine.state import State
 
 ORDERS_CURSOR = "allegro.orders"
@@ -171,11 +172,23 @@ def warehouse(ctx: Context) -> int:
     """Append products that changed, stock that moved, rows that broke and products that disappeared."""
     if ctx.warehouse is None:
         return 0
-    state = state_of(ctx)
     position = ctx.ledger.cursor(WAREHOUSE_CURSOR)
     mark: dict[str, Any] = orjson.loads(position) if position else {"scan": 0, "watermark": None}
-    delta = ctx.warehouse.read_delta(_known(ctx, state), mark["watermark"])
-    scan, at = mark["scan"] + 1, ctx.clock.now()
+    scan = mark["scan"] + 1
+    batch, watermark = _warehouse_events(ctx, ctx.warehouse, mark["watermark"], scan)
+    if not batch and watermark == mark["watermark"]:
+        return 0
+    cursor = orjson.dumps({"scan": scan, "watermark": watermark}).decode()
+    return len(ctx.ledger.append(batch, cursor=(WAREHOUSE_CURSOR, cursor)))
+
+
+def _warehouse_events(
+    ctx: Context, source: Warehouse, watermark: str | None, scan: int
+) -> tuple[list[NewEvent], str | None]:
+    """The events of one warehouse read and its new watermark. The delta's rows are dropped on return, before
+    the batch is appended: at the initial import they are every product of the warehouse."""
+    delta = source.read_delta(_known(ctx, state_of(ctx)), watermark)
+    at = ctx.clock.now()
     batch = [
         ev.encode(ev.ProductObserved(occurred_at=at, product=row), f"{scan}:{row.product_id}") for row in delta.changed
     ]
@@ -190,7 +203,4 @@ def warehouse(ctx: Context) -> int:
         ev.encode(ev.ProductRowRejected(occurred_at=at, problem=p), f"{scan}:{p.product_id}:rejected")
         for p in delta.rejected
     ]
-    if not batch and delta.watermark == mark["watermark"]:
-        return 0
-    cursor = orjson.dumps({"scan": scan, "watermark": delta.watermark}).decode()
-    return len(ctx.ledger.append(batch, cursor=(WAREHOUSE_CURSOR, cursor)))
+    return batch, delta.watermark

@@ -6,11 +6,11 @@ adapters under `adapters/`. Adapters raise only the classes of `engine.errors`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from engine.model import (
     CatalogueProduct,
@@ -167,6 +167,12 @@ class CommandRecord:
     updated_at: datetime | None = None
 
 
+T = TypeVar("T")
+
+ProjectionItem = tuple[tuple[str, str], dict[str, Any]]
+"""One projection row: (kind, key) and its JSON-able data."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectionChanges:
     """Rows of the projection to upsert (kind, key) -> JSON-able dict, and keys to delete."""
@@ -201,6 +207,11 @@ class Ledger(Protocol):
 
     def load_projection(self) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
         """The folded seq and every projection row."""
+        ...
+
+    def read_projection(self, consume: Callable[[Iterator[ProjectionItem]], T]) -> tuple[int, T]:
+        """The folded seq and what `consume` made of the projection rows, read one by one in the same
+        transaction (no list of every decoded row is built: a large projection is loaded in bounded memory)."""
         ...
 
     def commit_reduction(

@@ -58,7 +58,7 @@ def _product_observed(state: State, event: ProductObserved, seq: int) -> list[Co
     row = event.product
     owner = state.external_id_owner(row.external_id, row.product_id)
     product = state.ensure_product(row.product_id, row.external_id)
-    product.row, product.stock, product.row_hash = row, row.stock, row.row_hash
+    product.row, product.stock, product.row_hash = state.shared_row(product, row), row.stock, row.row_hash
     product.removed, product.unknown = False, None
     if owner is not None:
         # One external id, two products: the offer's "sygnatura" could not tell their sales apart.

@@ -7,7 +7,8 @@ dropping it and folding the ledger from zero gives the same state (`allegro-sync
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -111,6 +112,8 @@ class State:
     product_offers: dict[str, set[str]] = field(default_factory=dict)
     """product id -> ids of the offers linked to it (derived)."""
     dirty: set[tuple[str, str]] = field(default_factory=set)
+    words: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """One object for each category, condition and column name of the product rows (see `shared_row`)."""
 
     def touch(self, kind: str, key: str) -> None:
         self.dirty.add((kind, key))
@@ -131,6 +134,21 @@ class State:
             self.by_external.setdefault(external_id, product_id)
         self.touch("product", product_id)
         return product
+
+    def shared_row(self, product: ProductState, row: ProductRow) -> ProductRow:
+        """`row` (equal) holding no copy of a string its product or another row already holds: the ids and
+        the hash are the product's, the category, condition and column names one object for every row.
+        A hundred thousand products otherwise keep a few hundred thousand copies of the same few words."""
+        words = self.words
+        return replace(
+            row,
+            product_id=_same(row.product_id, product.product_id),
+            external_id=_same(row.external_id, product.external_id),
+            row_hash=_same(row.row_hash, product.row_hash),
+            category=None if row.category is None else words.setdefault(row.category, row.category),
+            condition=None if row.condition is None else words.setdefault(row.condition, row.condition),
+            extra=tuple((words.setdefault(name, name), value) for name, value in row.extra),
+        )
 
     def external_id_owner(self, external_id: str, product_id: str) -> str | None:
         """Another product that already uses this external id (and is still in the warehouse), if any."""
@@ -171,19 +189,37 @@ _ROW_TYPES: dict[str, type[Any]] = {
 }
 
 
-def to_rows(
-    state: State, keys: set[tuple[str, str]]
-) -> tuple[dict[tuple[str, str], dict[str, Any]], list[tuple[str, str]]]:
+class EncodedRows(Mapping[tuple[str, str], dict[str, Any]]):
+    """Projection rows of `state`, each encoded (`to_plain`) when it is read: a fold that changed every
+    product (the initial import of a warehouse) hands them to the ledger without building all of them first.
+    Read it before the state changes again."""
+
+    __slots__ = ("_keys", "_state")
+
+    def __init__(self, state: State, keys: Iterable[tuple[str, str]]) -> None:
+        self._state = state
+        self._keys = dict.fromkeys(keys)
+
+    def __getitem__(self, key: tuple[str, str]) -> dict[str, Any]:
+        if key not in self._keys:
+            raise KeyError(key)
+        encoded: dict[str, Any] = to_plain(_lookup(self._state, *key))
+        return encoded
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def to_rows(state: State, keys: set[tuple[str, str]]) -> tuple[EncodedRows, list[tuple[str, str]]]:
     """Projection rows to upsert and to delete for the given (kind, key) pairs."""
-    upserts: dict[tuple[str, str], dict[str, Any]] = {}
+    upserts: list[tuple[str, str]] = []
     deletes: list[tuple[str, str]] = []
     for kind, key in keys:
-        value = _lookup(state, kind, key)
-        if value is None:
-            deletes.append((kind, key))
-        else:
-            upserts[(kind, key)] = to_plain(value)
-    return upserts, deletes
+        (deletes if _lookup(state, kind, key) is None else upserts).append((kind, key))
+    return EncodedRows(state, upserts), deletes
 
 
 def all_rows(state: State) -> dict[tuple[str, str], dict[str, Any]]:
@@ -193,12 +229,17 @@ def all_rows(state: State) -> dict[tuple[str, str], dict[str, Any]]:
     keys |= {("line", k) for k in state.lines}
     keys |= {("form", k) for k in state.forms}
     keys |= {("category", k) for k in state.categories}
-    return to_rows(state, keys)[0]
+    return dict(to_rows(state, keys)[0])
 
 
-def from_rows(rows: dict[tuple[str, str], dict[str, Any]]) -> State:
+def from_rows(rows: Mapping[tuple[str, str], Mapping[str, Any]]) -> State:
+    return from_items(rows.items())
+
+
+def from_items(items: Iterable[tuple[tuple[str, str], Mapping[str, Any]]]) -> State:
+    """The state of projection rows given one at a time (`Ledger.read_projection`): only the state is kept."""
     state = State()
-    for (kind, key), data in rows.items():
+    for (kind, key), data in items:
         if kind == "meta" and key == "policy":
             state.policy = from_plain(Policy, data)
         elif kind == "meta" and key == "journal":
@@ -206,6 +247,12 @@ def from_rows(rows: dict[tuple[str, str], dict[str, Any]]) -> State:
             state.covered_until = from_plain(_Journal, data).covered_until if covered else None
         elif kind == "category":
             state.categories[key] = from_plain(_Category, data).parameters
+        elif kind == "product":
+            product = from_plain(ProductState, data)
+            product.product_id = _same(product.product_id, key)
+            if product.row is not None:
+                product.row = state.shared_row(product, product.row)
+            state.products[key] = product
         else:
             getattr(state, _collection(kind))[key] = from_plain(_ROW_TYPES[kind], data)
     for product in state.products.values():
@@ -226,6 +273,11 @@ class _Journal:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Category:
     parameters: tuple[CategoryParameter, ...]
+
+
+def _same(value: str, held: str) -> str:
+    """`held` when it is equal to `value`, so that one string object serves both."""
+    return held if value == held else value
 
 
 def _collection(kind: str) -> str:

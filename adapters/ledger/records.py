@@ -24,11 +24,11 @@ def event_row(event: NewEvent, recorded_at: datetime) -> dict[str, Any]:
     }
 
 
-def stored_event(row: Row[Any] | dict[str, Any], seq: int | None = None) -> StoredEvent:
-    """A StoredEvent from a row of `events` (or an `event_row` dict and the seq it was given)."""
+def stored_event(row: Row[Any] | dict[str, Any]) -> StoredEvent:
+    """A StoredEvent from a row of `events` (or an `event_row` dict with its seq)."""
     values = row if isinstance(row, dict) else row._mapping
     return StoredEvent(
-        seq=values["seq"] if seq is None else seq,
+        seq=values["seq"],
         stream=values["stream"],
         source_key=values["source_key"],
         type=values["type"],
@@ -37,6 +37,22 @@ def stored_event(row: Row[Any] | dict[str, Any], seq: int | None = None) -> Stor
         payload=load_json(values["payload"]),
         occurred_at=values["occurred_at"],
         recorded_at=values["recorded_at"],
+    )
+
+
+def inserted_event(event: NewEvent, seq: int, recorded_at: datetime) -> StoredEvent:
+    """The StoredEvent of a NewEvent just inserted as `event_row(event, recorded_at)`, with the payload given
+    (equal to what a read returns, without decoding a copy of it)."""
+    return StoredEvent(
+        seq=seq,
+        stream=event.stream,
+        source_key=event.source_key,
+        type=event.type,
+        version=event.version,
+        entity=event.entity,
+        payload=event.payload,
+        occurred_at=utc(event.occurred_at),
+        recorded_at=recorded_at,
     )
 
 

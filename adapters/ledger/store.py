@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -21,9 +22,18 @@ from adapters.ledger.tables import commands as outbox
 from adapters.ledger.tables import cursors, events, projection, projection_meta
 from adapters.ledger.values import DUE_STATUSES, dump_json, load_json, unique_events, utc
 from engine.errors import RetryLater, SkipItem
-from engine.ports import Clock, CommandRecord, CursorState, NewEvent, ProjectionChanges, StoredEvent
+from engine.ports import (
+    Clock,
+    CommandRecord,
+    CursorState,
+    NewEvent,
+    ProjectionChanges,
+    ProjectionItem,
+    StoredEvent,
+)
 
 PAGE = 1000
+T = TypeVar("T")
 
 
 def _chunks(items: list[str], size: int = PAGE) -> Iterator[list[str]]:
@@ -130,22 +140,34 @@ class SqlLedger(Snapshots):
     # -------------------------------------------------------------------------------------------- projection
 
     def load_projection(self) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
+        return self.read_projection(dict)
+
+    def read_projection(self, consume: Callable[[Iterator[ProjectionItem]], T]) -> tuple[int, T]:
+        # Fetched PAGE rows at a time (a server-side cursor on PostgreSQL) and decoded as `consume` asks.
+        query = select(projection).execution_options(yield_per=PAGE)
         with self._transaction() as connection:
             folded = connection.execute(select(projection_meta.c.folded_seq)).scalar()
-            rows = connection.execute(select(projection)).all()
-        return int(folded or 0), {(row.kind, row.key): load_json(row.data) for row in rows}
+            with connection.execute(query) as rows:
+                consumed = consume(((row.kind, row.key), load_json(row.data)) for row in rows)
+        return int(folded or 0), consumed
 
     def commit_reduction(
         self, *, folded_seq: int, changes: ProjectionChanges, commands: Sequence[CommandRecord]
     ) -> None:
-        """Upserts first, then deletes (a key in both ends up deleted), the folded seq, then new commands."""
+        """Upserts first, then deletes (a key in both ends up deleted), the folded seq, then new commands.
+
+        Upserts are encoded and written PAGE rows at a time, so a reduction that changed every product does
+        not hold the JSON text of all of them at once."""
         now = self._now()
-        upserts = [{"kind": k, "key": key, "data": dump_json(data)} for (k, key), data in changes.upserts.items()]
         new_commands = [records.command_row(command, now) for command in commands]
         with self._transaction(write=True) as connection:
             dialect = connection.dialect
-            if upserts:
-                connection.execute(upsert(dialect, projection, ["kind", "key"], ["data"]), upserts)
+            replace = upsert(dialect, projection, ["kind", "key"], ["data"])
+            rows = iter(changes.upserts.items())
+            while page := [
+                {"kind": kind, "key": key, "data": dump_json(data)} for (kind, key), data in islice(rows, PAGE)
+            ]:
+                connection.execute(replace, page)
             if changes.deletes:
                 statement = delete(projection).where(
                     projection.c.kind == bindparam("d_kind"), projection.c.key == bindparam("d_key")
@@ -268,17 +290,27 @@ class SqlLedger(Snapshots):
             raise RetryLater(f"ledger {redact(self.engine.url)}: {driver_reason(exc)}") from exc
 
     def _insert_events(self, connection: Connection, new: Sequence[NewEvent], now: datetime) -> list[StoredEvent]:
-        rows = [records.event_row(event, now) for event in unique_events(new)]
-        if not rows:
+        """Insert PAGE events per statement, so that the JSON text of a large batch (the initial import of a
+        whole warehouse) is never all in memory at once. The events returned carry the payloads given."""
+        unique = unique_events(new)
+        if not unique:
             return []
         statement = insert_ignoring(connection.dialect, events, ["stream", "source_key"]).returning(
             events.c.seq, events.c.stream, events.c.source_key
         )
-        # Only inserted rows come back; a (stream, source_key) already stored, by us or by a concurrent
-        # process, is skipped without an error.
-        seqs = {(r.stream, r.source_key): r.seq for r in connection.execute(statement, rows)}
-        inserted = [(seqs[key], row) for row in rows if (key := (row["stream"], row["source_key"])) in seqs]
-        return [records.stored_event(row, seq) for seq, row in inserted]
+        stored: list[StoredEvent] = []
+        for start in range(0, len(unique), PAGE):
+            chunk = unique[start : start + PAGE]
+            rows = [records.event_row(event, now) for event in chunk]
+            # Only inserted rows come back; a (stream, source_key) already stored, by us or by a concurrent
+            # process, is skipped without an error.
+            seqs = {(r.stream, r.source_key): r.seq for r in connection.execute(statement, rows)}
+            stored += [
+                records.inserted_event(event, seq, now)
+                for event in chunk
+                if (seq := seqs.get((event.stream, event.source_key))) is not None
+            ]
+        return stored
 
     def _update_command(
         self, command_id: str, values: dict[str, Any], new_events: Sequence[NewEvent]

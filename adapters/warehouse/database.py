@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
@@ -19,6 +19,8 @@ from engine.errors import SyncError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+SCAN_ROWS = 1000
+"""Rows per fetch of `Database.scan`."""
 
 
 class Database:
@@ -105,6 +107,34 @@ class Database:
 
         return self.with_connection(key, work)
 
+    def scan(
+        self, key: str, sql: str | TextClause, use: Callable[[list[str], Iterator[Sequence[Sequence[Any]]]], T]
+    ) -> T:
+        """`use(column names, pages)` over the rows of a SELECT fetched SCAN_ROWS at a time, so that the driver's
+        rows of a large result are not all in memory at once (SQLite steps through the result as it is
+        fetched, psycopg makes Python rows of its buffer as they are fetched; PyMySQL has read them all
+        already). `use` runs again from the start if a dead connection is replaced, so it must do nothing but
+        build its result."""
+        clause = self.statement(sql) if isinstance(sql, str) else sql
+
+        def work(connection: Connection) -> T:
+            result = connection.execute(clause)
+            try:
+                # The driver's own tuples, as in `fetch`; no server-side cursor, whose first row SQLAlchemy
+                # would have fetched already.
+                cursor = getattr(result, "cursor", None)
+                fetchmany = cursor.fetchmany if cursor is not None else result.fetchmany
+                return use(list(result.keys()), _pages(fetchmany))
+            finally:
+                result.close()
+
+        return self.with_connection(key, work)
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _pages(fetchmany: Callable[[int], Sequence[Sequence[Any]]]) -> Iterator[Sequence[Sequence[Any]]]:
+    while rows := fetchmany(SCAN_ROWS):
+        yield rows

@@ -38,9 +38,10 @@ class Digested:
 
 
 def digest_rows(
-    normalizer: RowNormalizer, rows: Sequence[Sequence[Any]], known: Mapping[str, KnownProduct], seen: Seen
-) -> Digested:
-    """Hash every row; normalize only the rows whose hash `known` does not have (or whose stock is odd)."""
+    normalizer: RowNormalizer, rows: Iterable[Sequence[Any]], known: Mapping[str, KnownProduct], seen: Seen
+) -> Digested | None:
+    """Hash every row (in one pass); normalize only the rows whose hash `known` does not have (or whose stock
+    is odd). None when a product id is returned by several rows: then compare every row with `digest_all`."""
     content_of, hash_content, digest = normalizer.content_of, normalizer.hash_content, normalizer.digest
     id_position, stock_position, get, remembered = (
         normalizer.product_id_position,
@@ -70,9 +71,14 @@ def digest_rows(
             continue
         items.append(digest(raw, row_hash))
     if hits != len(unchanged) or any(item.product_id in unchanged for item in items):
-        # A product returned by several rows: compare every row in full so that index_rows reports it.
-        return Digested([digest(raw) for raw in rows], {}, {})
+        return None
     return Digested(items, unchanged, now)
+
+
+def digest_all(normalizer: RowNormalizer, rows: Iterable[Sequence[Any]]) -> Digested:
+    """Every row normalized in full, nothing remembered: `index_rows` then reports a product returned by
+    several rows as one problem."""
+    return Digested([normalizer.digest(raw) for raw in rows], {}, {})
 
 
 def index_rows(items: Sequence[Normalized]) -> dict[str, Normalized]:

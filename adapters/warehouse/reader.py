@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -13,9 +16,11 @@ from adapters.warehouse.config import WarehouseConfig
 from adapters.warehouse.database import Database
 from adapters.warehouse.diff import (
     DeltaParts,
+    Digested,
     Seen,
     classify,
     classify_unchanged,
+    digest_all,
     digest_rows,
     index_rows,
     removed_ids,
@@ -69,21 +74,32 @@ class ProductReader:
         return self._incremental(known, watermark, layout)
 
     def _full(self, known: Mapping[str, KnownProduct]) -> WarehouseDelta:
-        keys, rows = self._db.fetch("products_query", self._products)
-        layout, normalizer = self._layout(keys)
-        self._known_layout = layout
-        digested = digest_rows(normalizer, rows, known, self._seen)
+        # Digested while it is fetched: the driver's rows of the whole warehouse are never all in memory.
+        digested, mark = self._db.scan("products_query", self._products, partial(self._digest_scan, known))
+        if digested is None:  # a product returned by several rows: read again, comparing every row in full
+            digested, mark = self._db.scan("products_query", self._products, partial(self._digest_scan, None))
+        assert digested is not None
         self._seen = digested.seen
         by_id = index_rows(digested.items)
         parts = DeltaParts()
         classify(by_id, known, parts)
         classify_unchanged(digested.unchanged, known, parts)
         parts.removed = removed_ids(known, by_id, digested.unchanged)
-        mark = None
-        if layout.has("updated_at"):
-            position = layout.positions["updated_at"]
-            mark = marks.highest((row[position] for row in rows), None)
         return _delta(parts, mark)
+
+    def _digest_scan(
+        self, known: Mapping[str, KnownProduct] | None, keys: list[str], pages: Iterator[Sequence[Sequence[Any]]]
+    ) -> tuple[Digested | None, str | None]:
+        """The rows digested against `known` (None: every row in full, see `digest_all`) and the highest
+        `updated_at`. Changes nothing but the remembered layout: `Database.scan` may run it again."""
+        layout, normalizer = self._layout(keys)
+        self._known_layout = layout
+        updated: list[Any] = []
+        if layout.has("updated_at"):
+            pages = _noting(pages, layout.positions["updated_at"], updated)
+        rows = chain.from_iterable(pages)
+        digested = digest_all(normalizer, rows) if known is None else digest_rows(normalizer, rows, known, self._seen)
+        return digested, marks.highest(updated, None) if layout.has("updated_at") else None
 
     def _incremental(self, known: Mapping[str, KnownProduct], watermark: str, layout: Layout) -> WarehouseDelta:
         column = "q." + quoted(self._db.engine.dialect, layout.name_of("updated_at"))
@@ -94,7 +110,7 @@ class ProductReader:
         condition = f"({condition} OR {column} IS NULL)"
         keys, rows = self._db.fetch("products_query", wrap_where(self._products, condition), params)
         layout, normalizer = self._layout(keys)
-        digested = digest_rows(normalizer, rows, known, self._seen)
+        digested = digest_rows(normalizer, rows, known, self._seen) or digest_all(normalizer, rows)
         self._seen.update(digested.seen)
         by_id = index_rows(digested.items)
         seen_updated = [row[layout.positions["updated_at"]] for row in rows]
@@ -129,6 +145,16 @@ class ProductReader:
             _, chunk = self._db.fetch("products_query", clause, {"ids": ids[start : start + REFETCH_CHUNK]})
             rows.extend(chunk)
         return rows
+
+
+def _noting(
+    pages: Iterator[Sequence[Sequence[Any]]], position: int, values: list[Any]
+) -> Iterator[Sequence[Sequence[Any]]]:
+    """The pages of rows, adding each row's value at `position` to `values` as they pass."""
+    value = itemgetter(position)
+    for page in pages:
+        values.extend(map(value, page))
+        yield page
 
 
 def _delta(parts: DeltaParts, watermark: str | None) -> WarehouseDelta:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from adapters.memory_ledger import MemoryLedger
 from engine import events as ev
 from engine.context import Context
-from engine.fold import fold
+from engine.fold import fold, state_of
 from engine.replay import differences, rebuild
-from engine.state import from_rows
+from engine.state import all_rows, from_rows, to_rows
 from tests.unit.given import POLICY, STAN, T0, later, order, row, snap
 
 
@@ -121,3 +121,51 @@ def test_a_plan_ending_many_offers_is_held() -> None:
     assert len(result.held) == 10
     assert {c.status for c in ledger.commands() if c.kind == "end_offer"} == {"held"}
     assert not [c for c in ledger.due_commands(FixedClock().now()) if c.kind == "end_offer"]
+
+
+def test_a_restarted_context_loads_the_state_the_folds_stored() -> None:
+    ledger = MemoryLedger()
+    ctx = _context(ledger)
+    _scenario(ledger, ctx)
+    assert ctx.state is not None
+
+    restarted = _context(ledger)
+
+    assert all_rows(state_of(restarted)) == all_rows(ctx.state)
+    assert restarted.folded == ctx.folded == ledger.last_seq()
+
+
+def test_to_rows_encodes_each_row_when_it_is_read_and_separates_the_deletes() -> None:
+    ledger = MemoryLedger()
+    ctx = _context(ledger)
+    _scenario(ledger, ctx)
+    state = ctx.state
+    assert state is not None
+
+    upserts, deletes = to_rows(state, {("product", "1"), ("offer", "gone")})
+    state.products["1"].stock = 77
+
+    assert deletes == [("offer", "gone")]
+    assert list(upserts) == [("product", "1")] and len(upserts) == 1
+    assert upserts[("product", "1")]["stock"] == 77
+    assert ("offer", "gone") not in upserts
+
+
+def test_product_rows_share_their_ids_hash_and_repeated_words_after_a_fold_and_after_a_restart() -> None:
+    ledger = MemoryLedger()
+    ctx = _context(ledger)
+    _append(
+        ledger,
+        ev.ProductObserved(occurred_at=T0, product=row("1", extra=(("marka", "Acme"),))),
+        ev.ProductObserved(occurred_at=T0, product=row("2", extra=(("marka", "Globex"),))),
+    )
+    fold(ctx)
+
+    for state in (state_of(ctx), state_of(_context(ledger))):
+        one, two = state.products["1"], state.products["2"]
+        assert one.row is not None and two.row is not None
+        assert one.row == row("1", extra=(("marka", "Acme"),))
+        assert one.row.product_id is one.product_id and one.row.external_id is one.external_id
+        assert one.row.row_hash is one.row_hash
+        assert one.row.category is two.row.category and one.row.condition is two.row.condition
+        assert one.row.extra[0][0] is two.row.extra[0][0]

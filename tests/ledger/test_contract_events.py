@@ -53,6 +53,19 @@ def test_a_batch_overlapping_stored_events_inserts_only_the_new_ones_in_order(ba
     assert _keys(list(backend.ledger.events())) == ["b", "d", "a", "c", "e"]
 
 
+def test_a_batch_larger_than_a_page_is_inserted_whole_and_read_back_equal(backend: Backend) -> None:
+    backend.ledger.append([new_event("e1500"), new_event("e10")])
+    events = [*batch(2_500), new_event("e7", payload={"again": True})]
+
+    stored = backend.ledger.append(events, cursor=("allegro.orders", "p-big"))
+
+    assert _keys(stored) == [f"e{i}" for i in range(2_500) if i not in (10, 1500)]
+    seqs = [e.seq for e in stored]
+    assert seqs == sorted(set(seqs)) and seqs[0] > 2
+    assert list(backend.ledger.events(after_seq=2)) == stored
+    assert backend.ledger.cursor("allegro.orders") == "p-big"
+
+
 def test_the_same_source_key_in_another_stream_is_another_event(backend: Backend) -> None:
     stored = backend.ledger.append([new_event("42", stream="allegro.orders"), new_event("42", stream="warehouse")])
 

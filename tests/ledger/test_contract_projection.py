@@ -72,3 +72,30 @@ def test_a_reduction_that_fails_while_recording_commands_changes_nothing(backend
 
     assert backend.ledger.load_projection() == (2, {("product", "A"): {"stock": 1}})
     assert backend.ledger.commands() == []
+
+
+def test_read_projection_hands_every_row_to_the_consumer_once_in_the_load_order(backend: Backend) -> None:
+    rows = {("product", f"P{i:04d}"): {"stock": i, "title": "Łódka"} for i in range(2_500)}
+    backend.ledger.commit_reduction(folded_seq=4, changes=ProjectionChanges(upserts=rows), commands=[])
+
+    folded, items = backend.ledger.read_projection(list)
+
+    assert folded == 4
+    assert dict(items) == rows
+    assert len(items) == len(rows)
+    assert items == list(backend.ledger.load_projection()[1].items())
+
+
+def test_read_projection_gives_the_consumers_result_and_passes_its_error_on(backend: Backend) -> None:
+    backend.ledger.commit_reduction(
+        folded_seq=2, changes=ProjectionChanges(upserts={("product", "A"): {"stock": 1}}), commands=[]
+    )
+
+    assert backend.ledger.read_projection(lambda items: sum(1 for _ in items)) == (2, 1)
+
+    def refuse(items: object) -> None:
+        raise InjectedFault("cannot build the state")
+
+    with pytest.raises(InjectedFault):
+        backend.ledger.read_projection(refuse)
+    assert backend.ledger.load_projection() == (2, {("product", "A"): {"stock": 1}})

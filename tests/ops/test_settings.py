@@ -172,16 +172,14 @@ CASES = [
         id="bad-database-url-masks-password",
     ),
     pytest.param(
-        edit(
-            'user_agent = "allegro-sync/0.1 (+https://example.invalid/allegro-sync)"', 'user_agent = "curl"'
-        ),
+        edit('user_agent = "allegro-sync/0.1 (+https://example.invalid/allegro-sync)"', 'user_agent = "curl"'),
         '[allegro].user_agent: found "curl"; expected "name/version (+url)", '
         'e.g. "allegro-sync/0.1 (+https://example.com/about)"',
         id="user-agent-shape",
     ),
     pytest.param(
         BASE + "\n[mapping.categories]\nKABLE = 257931\n",
-        '[mapping.categories].KABLE: found 257931; expected an Allegro leaf category id as a string of digits, '
+        "[mapping.categories].KABLE: found 257931; expected an Allegro leaf category id as a string of digits, "
         'e.g. "257931"',
         id="category-id-not-a-string",
     ),

@@ -201,6 +201,33 @@ def test_a_product_returned_by_two_rows_is_one_problem_reported_once(
     assert (second.changed, second.rejected, second.stock_changed) == ((), (), ())
 
 
+@pytest.mark.parametrize("with_stock_query", [True, False], ids=["stock_query", "full_read"])
+def test_a_known_product_that_a_join_starts_returning_twice_becomes_one_problem(
+    make_warehouse: Any, sample: Any, admin: Engine, with_stock_query: bool
+) -> None:
+    with admin.begin() as connection:
+        connection.execute(text("CREATE TABLE lokalizacje (towar_id INTEGER, polka VARCHAR(10))"))
+        connection.execute(text("INSERT INTO lokalizacje VALUES (4, 'A1'), (5, 'C3')"))
+    query = (
+        "SELECT t.id AS product_id, t.nazwa AS title, s.ilosc AS stock, t.zmodyfikowano AS updated_at "
+        "FROM towary t JOIN stany_magazynowe s ON s.towar_id = t.id JOIN lokalizacje l ON l.towar_id = t.id"
+    )
+    stock = "SELECT towar_id AS product_id, ilosc AS stock FROM stany_magazynowe" if with_stock_query else None
+    warehouse = make_warehouse(products_query=query, stock_query=stock)
+    first = warehouse.read_delta({}, None)
+    assert sorted(row.product_id for row in first.changed) == ["4", "5"]
+    with admin.begin() as connection:
+        connection.execute(text("INSERT INTO lokalizacje VALUES (4, 'B2')"))
+        connection.execute(update(towary).where(towary.c.id == 4).values(zmodyfikowano=max_timestamp(admin)))
+
+    second = warehouse.read_delta(fold({}, first), first.watermark)
+
+    assert [p.product_id for p in second.rejected] == ["4"]
+    assert "is returned by 2 rows" in second.rejected[0].problems[0]
+    assert (second.changed, second.stock_changed, second.removed) == ((), (), ())
+    assert second.watermark is not None and second.watermark > first.watermark  # product 4's new timestamp
+
+
 def test_rows_without_a_timestamp_are_read_every_cycle(make_warehouse: Any, admin: Engine) -> None:
     with admin.begin() as connection:
         connection.execute(
