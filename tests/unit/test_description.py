@@ -15,7 +15,7 @@ from engine.listing import image_url
 @pytest.mark.parametrize(
     ("given_text", "expected"),
     [
-        ("Kabel USB\n\n  Długość 2 m & \"mocny\"  ", '<p>Kabel USB</p><p>Długość 2 m &amp; "mocny"</p>'),
+        ('Kabel USB\n\n  Długość 2 m & "mocny"  ', '<p>Kabel USB</p><p>Długość 2 m &amp; "mocny"</p>'),
         ("1 < 2 and 3 > 2", "<p>1 &lt; 2 and 3 &gt; 2</p>"),
         ("<p>Opis <i>krótki</i></p>", "<p>Opis krótki</p>"),
         ("<div><strong>Nowy</strong> kabel<br>2 m</div>", "<p><b>Nowy</b> kabel</p><p>2 m</p>"),
