@@ -35,6 +35,7 @@ install: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy $(TYPED_PATHS)
 
 test: lint
