@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from itertools import chain
 from operator import itemgetter
@@ -66,12 +68,13 @@ class ProductReader:
         return cached
 
     def read_delta(self, known: Mapping[str, KnownProduct], watermark: str | None) -> WarehouseDelta:
-        if watermark is None or self._stock is None:
-            return self._full(known)
-        layout = self.products_layout()
-        if not layout.has("updated_at"):
-            return self._full(known)
-        return self._incremental(known, watermark, layout)
+        with _collector_paused():
+            if watermark is None or self._stock is None:
+                return self._full(known)
+            layout = self.products_layout()
+            if not layout.has("updated_at"):
+                return self._full(known)
+            return self._incremental(known, watermark, layout)
 
     def _full(self, known: Mapping[str, KnownProduct]) -> WarehouseDelta:
         # Digested while it is fetched: the driver's rows of the whole warehouse are never all in memory.
@@ -165,3 +168,18 @@ def _delta(parts: DeltaParts, watermark: str | None) -> WarehouseDelta:
         rejected=tuple(sorted(parts.rejected, key=lambda problem: problem.product_id)),
         watermark=watermark,
     )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a read runs. A first read allocates a few objects per row
+    of the warehouse (tuples, strings, rows), none of them in a reference cycle, so reference counting frees
+    what is dropped; the collector would only walk the growing heap, the engine's state included, again and
+    again (a third of the CPU of a first read of 100,000 products). Switched back on afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from demo import create_sample_warehouse, set_stock, touch_product
 from demo.sample import stany_magazynowe, towary
+from engine.errors import SyncError
 from engine.model import KnownProduct
 from tests.warehouse.support import fold
 
@@ -47,6 +49,25 @@ def test_first_read_returns_every_product_and_problems(
     row = next(r for r in delta.changed if r.product_id == "1")
     assert row.external_id == "TW-000001" and row.title and row.price and row.price > 0
     assert row.images and row.images[0].startswith("https://images.example.invalid/")
+
+
+def test_the_garbage_collector_is_paused_during_a_read_only(make_warehouse: Any, sample: Any, admin: Engine) -> None:
+    seen: list[bool] = []
+    warehouse = make_warehouse()
+    digest = warehouse._reader._digest_scan
+
+    def watched(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return digest(*args)
+
+    warehouse._reader._digest_scan = watched
+    warehouse.read_delta({}, None)
+    assert seen == [False] and gc.isenabled()
+    with admin.begin() as connection:
+        connection.execute(text("DROP TABLE stany_magazynowe"))
+    with pytest.raises(SyncError):
+        warehouse.read_delta({}, None)
+    assert gc.isenabled(), "a failed read must switch the collector back on"
 
 
 @pytest.mark.parametrize("with_stock_query", [True, False], ids=["stock_query", "full_read"])
