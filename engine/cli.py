@@ -31,6 +31,7 @@ from engine.errors import ConfigError, RetryLater, SyncError
 from engine.ingest import OFFERS_CURSOR, ORDERS_CURSOR, WAREHOUSE_CURSOR
 from engine.ports import Ledger
 from engine.settings import Settings, load_settings, sqlite_path
+from engine.sweeps import SWEEP_CURSOR
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -253,6 +254,13 @@ def reset_cursor(ledger: Ledger, name: str, to: str, *, reason: str, now: dateti
         occurred_at=now, cursor=name, from_position=current.get(name), to_position=target, reason=reason
     )
     ledger.append([encode(event, f"cursor-reset:{uuid.uuid4()}")], cursor=(name, target))
+    if name == ORDERS_CURSOR and SWEEP_CURSOR in current:
+        # The next sweep reads the whole window again (not only what changed since the last one), so that
+        # the orders whose events the reset skips are found, as `reset_consequences` promises.
+        sweep = CursorReset(
+            occurred_at=now, cursor=SWEEP_CURSOR, from_position=current[SWEEP_CURSOR], to_position=None, reason=reason
+        )
+        ledger.append([encode(sweep, f"cursor-reset:{uuid.uuid4()}")], cursor=(SWEEP_CURSOR, None))
     return {"cursor": name, "from": current.get(name), "to": target, "reason": reason}
 
 

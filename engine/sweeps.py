@@ -19,6 +19,9 @@ from engine.state import State
 
 SWEEP_CURSOR = "allegro.sweep"
 RECONCILE_CURSOR = "allegro.reconcile"
+SWEEP_OVERLAP = timedelta(minutes=5)
+"""How far before the last sweep an incremental sweep starts reading (at least twice the journal grace):
+the margin for a difference between our clock and Allegro's and for a form that reaches the search late."""
 
 
 def _due(ctx: Context, cursor: str, every: timedelta) -> bool:
@@ -27,13 +30,25 @@ def _due(ctx: Context, cursor: str, every: timedelta) -> bool:
 
 
 async def sweep(ctx: Context, *, force: bool = False, since: datetime | None = None) -> int:
-    """Read the checkout forms bought in the sweep window (or since `since`, for an explicit import)."""
+    """Read the checkout forms that changed since the last sweep (with an overlap), or, on the first sweep,
+    when forced, or when the last one is older than the window, every form bought in the sweep window (or
+    since `since`, for an explicit import). A form's `updatedAt` moves with every change Allegro makes to
+    it (payment, cancellation in the seller panel, ...), so the incremental read sees what the window read
+    would, and costs what changed rather than the window's whole history."""
     every = timedelta(seconds=ctx.options.sweep_seconds)
-    if not force and since is None and not _due(ctx, SWEEP_CURSOR, every):
+    last = ctx.ledger.cursor(SWEEP_CURSOR)
+    if not force and since is None and last is not None and parse_time(last) + every > ctx.clock.now():
         return 0
     now = ctx.clock.now()
-    forms = await ctx.allegro.checkout_forms(bought_since=since or now - timedelta(days=ctx.options.sweep_window_days))
+    window = now - timedelta(days=ctx.options.sweep_window_days)
     state = state_of(ctx)
+    overlap = max(SWEEP_OVERLAP, timedelta(seconds=2 * state.policy.journal_grace_seconds))
+    if since is not None:
+        forms = await ctx.allegro.checkout_forms(bought_since=since)
+    elif not force and last is not None and parse_time(last) - overlap > window:
+        forms = await ctx.allegro.checkout_forms(updated_since=parse_time(last) - overlap)
+    else:
+        forms = await ctx.allegro.checkout_forms(bought_since=window)
     batch = [
         ev.encode(
             ev.CheckoutFormObserved(occurred_at=form.updated_at or now, form=form),
