@@ -4,7 +4,7 @@
 #   make lint    ruff + mypy only
 #   make bench   the benchmark scenarios
 #   make state-example   rewrite state.db.example from a short scripted demo run
-#   make crash-campaign  the long crash campaign (ROUNDS=10000 kill/restart rounds by default)
+#   make crash-campaign  the long crash campaign: ROUNDS=10000 kill/restart rounds over WORLDS=5 worlds, JOBS=2 at a time
 #   make clean   remove .venv and tool caches;  make clean-demo  removes the demo's state files
 
 SHELL := /bin/sh
@@ -48,8 +48,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 crash-campaign: $(STAMP)
-	ALLEGRO_SYNC_CRASH_ROUNDS=$(or $(ROUNDS),10000) ALLEGRO_SYNC_RECORD_RESULTS=1 \
-		$(BIN)/pytest -m slow -s tests/reliability/test_crash_campaign.py
+	$(BIN)/python -m tests.reliability.long_campaign --rounds $(or $(ROUNDS),10000) \
+		--shards $(or $(WORLDS),5) --jobs $(or $(JOBS),2) --seed $(or $(SEED),7)
 
 state-example: $(STAMP)
 	$(BIN)/python -m demo.state_example state.db.example
