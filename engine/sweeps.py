@@ -36,9 +36,9 @@ async def sweep(ctx: Context, *, force: bool = False, since: datetime | None = N
     it (payment, cancellation in the seller panel, ...), so the incremental read sees what the window read
     would, and costs what changed rather than the window's whole history."""
     every = timedelta(seconds=ctx.options.sweep_seconds)
-    last = ctx.ledger.cursor(SWEEP_CURSOR)
-    if not force and since is None and last is not None and parse_time(last) + every > ctx.clock.now():
+    if not force and since is None and not _due(ctx, SWEEP_CURSOR, every):
         return 0
+    last = ctx.ledger.cursor(SWEEP_CURSOR)
     now = ctx.clock.now()
     window = now - timedelta(days=ctx.options.sweep_window_days)
     state = state_of(ctx)
