@@ -4,7 +4,7 @@
 #   make lint    ruff + mypy only
 #   make bench   the benchmark scenarios
 #   make state-example   rewrite state.db.example from a short scripted demo run
-#   make crash-campaign  the long crash campaign: ROUNDS=10000 kill/restart rounds over WORLDS=5 worlds, JOBS=2 at a time
+#   make crash-campaign  the long crash campaign: ROUNDS=10000 kill/restart rounds over WORLDS=8 worlds, JOBS=2 at a time
 #   make clean   remove .venv and tool caches;  make clean-demo  removes the demo's state files
 
 SHELL := /bin/sh
@@ -49,7 +49,7 @@ bench: $(STAMP)
 
 crash-campaign: $(STAMP)
 	$(BIN)/python -m tests.reliability.long_campaign --rounds $(or $(ROUNDS),10000) \
-		--shards $(or $(WORLDS),5) --jobs $(or $(JOBS),2) --seed $(or $(SEED),7)
+		--shards $(or $(WORLDS),8) --jobs $(or $(JOBS),2) --seed $(or $(SEED),7)
 
 state-example: $(STAMP)
 	$(BIN)/python -m demo.state_example state.db.example

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("allegro-sync")
 SECRET = "emulator-secret"
 GRACE_SECONDS = 2
-PANEL_EDIT_RATE = 0.06  # per round
+PANEL_EDIT_RATE = 0.08  # per round
 RECENT_FORMS = 50  # payments and cancellations pick among the newest forms, as they do in a real shop
 WRITE_METHODS = ("POST ", "PUT ", "PATCH ", "DELETE ")
 
@@ -321,24 +321,40 @@ class CrashWorld:
         return done
 
     def _panel_edit(self, rng: random.Random) -> list[str]:
-        """Now and then the seller edits an ACTIVE offer in Allegro's panel: lowers its quantity (the engine
-        puts it back from the offer journal) or ends it (the engine must leave it ended). Never a raise: units
-        beyond the warehouse's would be an oversell the seller made, not the engine."""
+        """Now and then the seller works in Allegro's panel: lowers an ACTIVE offer's quantity (the engine puts
+        it back from the offer journal), ends an offer (the engine must leave it ended; at most a quarter of
+        them at a time, or the world would run out of offers to buy from), or activates again one they ended,
+        with no more units than the warehouse has (the engine then manages it again). Never more units than
+        the warehouse's: that would be an oversell the seller made, not the engine."""
         if rng.random() >= PANEL_EDIT_RATE:
             return []
-        active = [o for o in self.offers() if o["publication"]["status"] == "ACTIVE" and o.get("external")]
-        if not active:
-            return []
-        offer = rng.choice(active)
-        available = offer["stock"]["available"]
-        if rng.random() < 0.25 or available < 2:
-            body: dict[str, Any] = {"status": "ENDED"}
+        offers = [o for o in self.offers() if o.get("external")]
+        ended = [o for o in offers if o["id"] in self.book.seller_ended]
+        active = [o for o in offers if o["publication"]["status"] == "ACTIVE" and o["id"] not in self.book.seller_ended]
+        roll = rng.random()
+        body: dict[str, Any]
+        if ended and roll < 0.4:
+            offer = rng.choice(ended)
+            have = self.stock().get(self.product_of_symbol()[offer["external"]["id"]], 0)
+            if have < 1:
+                return []
+            action, body = "panel_reactivate", {"status": "ACTIVE", "stock": rng.randint(1, min(have, 5))}
+        elif active and roll < 0.6 and len(ended) < len(offers) // 4:
+            offer = rng.choice(active)
+            action, body = "panel_end", {"status": "ENDED"}
+        elif active:
+            offer = rng.choice(active)
+            if offer["stock"]["available"] < 2:
+                return []
+            action, body = "panel_lower_stock", {"stock": rng.randint(1, offer["stock"]["available"] - 1)}
         else:
-            body = {"stock": rng.randint(1, available - 1)}
+            return []
         self.http.patch(f"/__emulator/offers/{offer['id']}", json=body).raise_for_status()
-        if "status" in body:
+        if action == "panel_end":
             self.book.seller_ended.add(offer["id"])
-        self.book.actions["panel_end" if "status" in body else "panel_lower_stock"] += 1
+        elif action == "panel_reactivate":
+            self.book.seller_ended.discard(offer["id"])
+        self.book.actions[action] += 1
         return [f"panel {body} on {offer['id']}"]
 
     # ------------------------------------------------------------------------------------------ quiescence

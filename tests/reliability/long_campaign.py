@@ -9,7 +9,7 @@ world lives (0.25 s at the start, about 1.2 s after 2,500 rounds here). In a dep
 and a sweep reads what changed. Each world checks every invariant at its end; the figures are merged into
 `results/crash-campaign.json`.
 
-    python -m tests.reliability.long_campaign --rounds 10000 --shards 5 --jobs 2 [--seed 7]
+    python -m tests.reliability.long_campaign --rounds 10000 --shards 8 --jobs 2 [--seed 7]
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def merged(shards: list[Shard], wall_seconds: float) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability.long_campaign", description=__doc__)
     parser.add_argument("--rounds", type=int, default=10_000, help="kill/restart rounds in all (default 10,000)")
-    parser.add_argument("--shards", type=int, default=5, help="independent worlds to split them over (default 5)")
+    parser.add_argument("--shards", type=int, default=8, help="independent worlds to split them over (default 8)")
     parser.add_argument("--jobs", type=int, default=2, help="worlds run at the same time (default 2)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the first world (default 7)")
     args = parser.parse_args(argv)

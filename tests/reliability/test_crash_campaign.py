@@ -4,7 +4,7 @@ payments, cancellations, deliveries and the shop's other channels change the wor
 kill a plain `sync` restarts it. At the end: cycles to quiescence and every invariant of section 9 checked.
 
 CI size: `ALLEGRO_SYNC_CRASH_KILLS` (default 100) kills. The long form is marked slow: one world of
-`ALLEGRO_SYNC_CRASH_ROUNDS` rounds; `make crash-campaign` (`long_campaign.py`) runs 10,000 over 5 worlds.
+`ALLEGRO_SYNC_CRASH_ROUNDS` rounds; `make crash-campaign` (`long_campaign.py`) runs 10,000 over 8 worlds.
 A few rounds exec the real console script; the rest fork from a pre-imported zygote (forkserver.py)."""
 
 from __future__ import annotations
