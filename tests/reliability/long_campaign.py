@@ -6,8 +6,8 @@ Why several worlds of about a thousand rounds rather than one of 10,000: the tes
 ahead of the engine's (to get past journal grace periods without waiting), so from the engine's side every
 checkout form of the world stays "recent" and every cycle's sweep reads all of them; a round costs more the
 longer a world lives (engine CPU per cycle 0.06 s at the start, 0.11 s after 1,250 rounds, 0.30 s after about
-2,400). In a deployment both clocks agree and a sweep reads what changed. Each world checks every invariant at its end; the figures are merged into
-`results/crash-campaign.json`.
+2,400). In a deployment both clocks agree and a sweep reads what changed. Each world checks every invariant
+at its end; the figures are merged into `results/crash-campaign.json`.
 
     python -m tests.reliability.long_campaign --rounds 10000 --shards 8 --jobs 2 [--seed 7]
 """
