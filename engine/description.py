@@ -30,10 +30,12 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _SPACE = re.compile(r"\s+")
 _PIECE = re.compile(r"\S+|\s+")
 _DROPPED = frozenset(
-    {"script", "style", "iframe", "object", "embed", "noscript", "head", "title", "template", "svg", "canvas"}
+    {"script", "style", "iframe", "object", "noscript", "head", "title", "template", "svg", "canvas"}
     | {"select", "textarea", "button", "video", "audio", "map"}
 )
-_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area", "source", "param", "base"})
+_VOID = frozenset(
+    {"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area", "source", "param", "base", "embed"}
+)
 _BREAKS = frozenset(
     {"div", "section", "article", "header", "footer", "main", "aside", "nav", "blockquote", "pre", "address"}
     | {"figure", "figcaption", "center", "table", "thead", "tbody", "tfoot", "tr", "caption", "dl", "dt", "dd"}
