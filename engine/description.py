@@ -125,6 +125,8 @@ class _Converter(HTMLParser):
         self._dropped = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self._dropped = 0  # a body ends an unclosed head, as in a browser
         if tag in _DROPPED:
             self._dropped += 1
         elif self._dropped or (tag in _VOID and tag not in _BREAKS):

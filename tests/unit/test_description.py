@@ -33,6 +33,7 @@ from engine.listing import image_url
         ('<img src="x.jpg"><p></p><b> </b>', ""),
         ("<p>unclosed <b>bold", "<p>unclosed <b>bold</b></p>"),
         ('<p>film</p><embed src="x.swf"><p>after a void element</p>', "<p>film</p><p>after a void element</p>"),
+        ("<html><head><title>Sklep<body><p>Opis</p></body></html>", "<p>Opis</p>"),
     ],
 )
 def test_descriptions_become_the_subset(given_text: str, expected: str) -> None:
