@@ -12,7 +12,6 @@ import contextlib
 import difflib
 import functools
 import getpass
-import ipaddress
 import logging
 import socket
 import sys
@@ -31,6 +30,7 @@ from engine.errors import ConfigError, RetryLater, SyncError
 from engine.ingest import OFFERS_CURSOR, ORDERS_CURSOR, WAREHOUSE_CURSOR
 from engine.ports import Ledger
 from engine.settings import Settings, load_settings, sqlite_path
+from engine.settings_check import is_loopback
 from engine.sweeps import SWEEP_CURSOR
 
 P = ParamSpec("P")
@@ -394,15 +394,6 @@ def status(
 
 
 # ------------------------------------------------------------------------------------------------ emulator
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @command(app, "emulator")

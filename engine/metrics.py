@@ -20,7 +20,6 @@ Metric names (all prefixed `allegro_sync_`):
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 import time
@@ -36,6 +35,7 @@ from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
 from engine.ingest import RETENTION
+from engine.settings_check import is_loopback
 
 log = logging.getLogger("allegro_sync.metrics")
 
@@ -217,15 +217,6 @@ def start(settings: Any, ledger: _CycleLedger | None) -> tuple[Metrics | None, C
     if ledger is not None:
         metrics.refresh(ledger)
     return metrics, metrics.serve(engine.metrics_host, engine.metrics_port)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _timestamp(value: object) -> float | None:

@@ -8,6 +8,7 @@ Every message has the form `<where>: <what was found>; expected <what is expecte
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -55,6 +56,16 @@ def mask_url(url: str, secrets: Iterable[str] = ()) -> str:
         if value:
             masked = masked.replace(value, "***")
     return masked
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listening address stays on this machine (the metrics endpoint and the emulator warn if not)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def sql_head(sql: str) -> str:
