@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 import os
 import time
 import uuid
@@ -40,20 +39,6 @@ from engine.settings import Settings, load_settings
 
 PRODUCTS = 20
 PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures logging for the process; other tests must not inherit it."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    names = ("allegro_sync", "engine", "adapters", "emulator")
-    levels = {name: logging.getLogger(name).level for name in names}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
 
 
 def cli(config: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:

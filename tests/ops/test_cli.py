@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,20 +17,6 @@ from engine.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures logging for the process; other tests must not inherit it."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    names = ("allegro_sync", "engine", "adapters", "emulator")
-    levels = {name: logging.getLogger(name).level for name in names}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
 
 
 @pytest.fixture

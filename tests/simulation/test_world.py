@@ -42,65 +42,38 @@ async def run_ours(seed: int, *, crash_weight: int = 1, extra_faults: bool = Fal
     return result
 
 
-def judge(result: Result) -> None:
-    """Fail on unknown violations; xfail (naming the bug) when every violation is a known engine bug."""
-    unknown, bugs = classify(result)
-    if unknown:
-        pytest.fail(f"{len(result.violations)} invariant violations:\n{result.report()}", pytrace=False)
-    if bugs:
-        pytest.xfail(f"known engine bugs {', '.join(sorted(bugs))}: {result.violations[0]}")
+async def judge_chunk(chunk: int, *, crash_weight: int = 1, extra_faults: bool = False) -> None:
+    """20 seeds per test item, so that a failure names its seed and the report stays readable."""
+    failures: list[str] = []
+    known: set[str] = set()
+    for seed in range(chunk * 20, chunk * 20 + 20):
+        result = await run_ours(seed, crash_weight=crash_weight, extra_faults=extra_faults)
+        unknown, bugs = classify(result)
+        known |= bugs
+        if unknown:
+            failures.append(result.report())
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+    if known:
+        pytest.xfail(f"known engine bugs: {', '.join(sorted(known))}")
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("chunk", range(CI_SEEDS // 20))
 async def test_world_seeds_keep_every_invariant(chunk: int) -> None:
-    """20 seeds per test item, so that a failure names its seed and the report stays readable."""
-    failures: list[str] = []
-    known: set[str] = set()
-    for seed in range(chunk * 20, chunk * 20 + 20):
-        result = await run_ours(seed)
-        unknown, bugs = classify(result)
-        known |= bugs
-        if unknown:
-            failures.append(result.report())
-    if failures:
-        pytest.fail("\n\n".join(failures), pytrace=False)
-    if known:
-        pytest.xfail(f"known engine bugs: {', '.join(sorted(known))}")
+    await judge_chunk(chunk)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("chunk", range(CRASH_HEAVY_SEEDS // 20))
 async def test_crash_heavy_world_seeds_keep_every_invariant(chunk: int) -> None:
-    failures: list[str] = []
-    known: set[str] = set()
-    for seed in range(chunk * 20, chunk * 20 + 20):
-        result = await run_ours(seed, crash_weight=CRASH_HEAVY_WEIGHT)
-        unknown, bugs = classify(result)
-        known |= bugs
-        if unknown:
-            failures.append(result.report())
-    if failures:
-        pytest.fail("\n\n".join(failures), pytrace=False)
-    if known:
-        pytest.xfail(f"known engine bugs: {', '.join(sorted(known))}")
+    await judge_chunk(chunk, crash_weight=CRASH_HEAVY_WEIGHT)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("chunk", range(EXTRA_FAULT_SEEDS // 20))
 async def test_extra_fault_world_seeds_keep_every_invariant(chunk: int) -> None:
-    failures: list[str] = []
-    known: set[str] = set()
-    for seed in range(chunk * 20, chunk * 20 + 20):
-        result = await run_ours(seed, extra_faults=True)
-        unknown, bugs = classify(result)
-        known |= bugs
-        if unknown:
-            failures.append(result.report())
-    if failures:
-        pytest.fail("\n\n".join(failures), pytrace=False)
-    if known:
-        pytest.xfail(f"known engine bugs: {', '.join(sorted(known))}")
+    await judge_chunk(chunk, extra_faults=True)
 
 
 @pytest.mark.slow
