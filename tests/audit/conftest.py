@@ -36,9 +36,9 @@ from engine.context import Context
 from engine.cycle import run_once
 from engine.demo import EMULATOR, write_config
 from engine.settings import Settings, load_settings
+from tests.databases import PG_CANDIDATES
 
 PRODUCTS = 20
-PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def cli(config: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:

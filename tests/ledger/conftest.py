@@ -20,8 +20,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from adapters.ledger import SqlLedger, upgrade
 from adapters.ledger.connect import create_ledger_engine
 from adapters.memory_ledger import MemoryLedger
+from tests.databases import PG_CANDIDATES
 
-PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 LEDGER_TABLES = ("events", "cursors", "commands", "projection", "projection_meta", "locks", "snapshot", "snapshot_meta")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.lock import LockBusy, acquire_cycle_lock, lock_key
+from tests.databases import PG_CANDIDATES
 
 HOLD_SCRIPT = """
 import sys, time
@@ -95,9 +96,6 @@ def test_in_memory_sqlite_needs_no_lock() -> None:
 def test_lock_keys_are_stable_signed_64_bit() -> None:
     assert lock_key("shop-a") == lock_key("shop-a") != lock_key("shop-b")
     assert -(2**63) <= lock_key("shop-a") < 2**63
-
-
-PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def reachable_postgres() -> str:

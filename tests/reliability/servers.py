@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.databases import MYSQL_CANDIDATES, PG_CANDIDATES
 from tests.reliability.private_mariadb import PrivateMariaDB, missing
 
-PG_CANDIDATES = ("postgresql+psycopg://root@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-MYSQL_CANDIDATES = ("mysql+pymysql://root@127.0.0.1:3306/test",)
 SERVERS = {  # server: (environment variable, default URLs, pytest marker)
     "postgres": ("ALLEGRO_SYNC_PG_URL", PG_CANDIDATES, pytest.mark.postgres),
     "mariadb": ("ALLEGRO_SYNC_MYSQL_URL", MYSQL_CANDIDATES, pytest.mark.mariadb),

@@ -13,9 +13,10 @@ from sqlalchemy.engine import Engine, make_url
 
 from adapters.warehouse import SqlWarehouse, WarehouseConfig
 from demo.sample import sample_sql
+from tests.databases import MYSQL_CANDIDATES, PG_CANDIDATES
 
-MYSQL_DEFAULT = "mysql+pymysql://root@127.0.0.1:3306/test"
-PG_DEFAULT = "postgresql+psycopg://root@127.0.0.1:5432/test"
+MYSQL_DEFAULT = MYSQL_CANDIDATES[0]
+PG_DEFAULT = PG_CANDIDATES[0]
 RUN_ID = uuid.uuid4().hex[:10]
 PRIVATE = f"allegro_sync_test_{RUN_ID}"
 RESETS: dict[str, Callable[[], None]] = {}
