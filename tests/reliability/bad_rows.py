@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from emulator.config import EmulatorConfig
 from engine.bootstrap import open_context
 from engine.cycle import CycleReport, run_once
 from engine.demo import EMULATOR, write_config
-from engine.settings import load_settings
+from engine.settings import Settings, load_settings
 
 INJECTION = "Kabel HDMI'); DROP TABLE towary; -- 2 m złocony"
 SQL_BY_CASE: dict[str, list[str]] = {
@@ -73,6 +74,15 @@ class Listed:
     external_ids: dict[int, str]
 
 
+async def log_in(control: httpx.AsyncClient, settings: Settings) -> dict[str, Any]:
+    """A token pair from the emulator's control API, stored where the engine reads it; returns the pair."""
+    body: dict[str, Any] = (await control.post("/__emulator/tokens", json={})).json()
+    now = datetime.now(UTC)
+    tokens = from_token_response(body, environment="emulator", client_id="emulator-client", now=now)
+    TokenStore(settings.allegro.token_file).save(tokens)
+    return body
+
+
 def build_and_list(folder: Path, *, cases: dict[str, list[str]] = SQL_BY_CASE, warehouse_settings: str = "") -> Listed:
     """Lists the sample warehouse with `cases` applied; `warehouse_settings` are extra `[warehouse]` lines."""
     return asyncio.run(_build_and_list(folder, cases, warehouse_settings))
@@ -99,12 +109,7 @@ async def _build_and_list(folder: Path, cases: dict[str, list[str]], warehouse_s
     transport = httpx.ASGITransport(app=app)
     reports = []
     async with httpx.AsyncClient(transport=transport, base_url=EMULATOR) as control:
-        body = (await control.post("/__emulator/tokens", json={})).json()
-        from datetime import UTC, datetime
-
-        TokenStore(settings.allegro.token_file).save(
-            from_token_response(body, environment="emulator", client_id="emulator-client", now=datetime.now(UTC))
-        )
+        body = await log_in(control, settings)
         async with open_context(settings, transport=transport) as ctx:
             for _ in range(4):
                 reports.append(await run_once(ctx))

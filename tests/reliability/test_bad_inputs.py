@@ -12,7 +12,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from typer.testing import CliRunner
 
-from adapters.allegro.tokens import TokenStore, from_token_response
 from adapters.ledger import upgrade
 from adapters.warehouse import SqlWarehouse
 from demo.changes import add_stock
@@ -39,7 +37,7 @@ from engine.cycle import run_once
 from engine.demo import EMULATOR, write_config
 from engine.errors import ConfigError
 from engine.settings import load_settings
-from tests.reliability.bad_rows import CASES, GOOD_IDS, INJECTION, Listed, build_and_list, product_id
+from tests.reliability.bad_rows import CASES, GOOD_IDS, INJECTION, Listed, build_and_list, log_in, product_id
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -395,10 +393,7 @@ async def test_a_bad_answer_stops_only_its_source_and_loses_nothing(
     proxy = Proxy(emulator, path, rewrite)
     transport = httpx.ASGITransport(app=proxy.app)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=EMULATOR) as control:
-        body = (await control.post("/__emulator/tokens", json={})).json()
-        TokenStore(settings.allegro.token_file).save(
-            from_token_response(body, environment="emulator", client_id="emulator-client", now=datetime.now(UTC))
-        )
+        await log_in(control, settings)
         async with open_context(settings, transport=transport) as ctx:
             for _ in range(3):
                 await run_once(ctx)
@@ -462,10 +457,7 @@ async def test_a_purchase_is_taken_off_the_product_of_its_offer(
     upgrade(settings.engine.state_url.reveal())
     transport = httpx.ASGITransport(app=create_app(EmulatorConfig(seed=4, base_url=EMULATOR)))
     async with httpx.AsyncClient(transport=transport, base_url=EMULATOR) as control:
-        body = (await control.post("/__emulator/tokens", json={})).json()
-        TokenStore(settings.allegro.token_file).save(
-            from_token_response(body, environment="emulator", client_id="emulator-client", now=datetime.now(UTC))
-        )
+        await log_in(control, settings)
         async with open_context(settings, transport=transport) as ctx:
             for _ in range(3):
                 await run_once(ctx)
