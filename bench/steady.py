@@ -76,13 +76,17 @@ async def idle(ctx: Context, world: World, emulator: Emulator, facts: dict[str, 
     }
 
 
-def _stock_by_product(world: World) -> dict[str, int]:
+def _warehouse_rows(world: World, sql: str) -> list[Any]:
     engine = create_engine(world.warehouse_url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(text("SELECT towar_id, ilosc FROM stany_magazynowe")).all()
+            return list(connection.execute(text(sql)).all())
     finally:
         engine.dispose()
+
+
+def _stock_by_product(world: World) -> dict[str, int]:
+    rows = _warehouse_rows(world, "SELECT towar_id, ilosc FROM stany_magazynowe")
     return {str(pid): int(qty) for pid, qty in rows}
 
 
@@ -202,12 +206,7 @@ async def burst(
 
 
 def _applied_keys(world: World) -> dict[str, int]:
-    engine = create_engine(world.warehouse_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT key, COUNT(*) FROM allegro_sync_applied GROUP BY key")).all()
-    finally:
-        engine.dispose()
+    rows = _warehouse_rows(world, "SELECT key, COUNT(*) FROM allegro_sync_applied GROUP BY key")
     return {str(key): int(n) for key, n in rows}
 
 
