@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
@@ -50,8 +51,10 @@ def looks_like_html(text: str) -> bool:
     return _TAG.search(text) is not None
 
 
+@lru_cache(maxsize=256)
 def allegro_html(text: str) -> str:
-    """`text` as Allegro's description subset; empty when nothing readable is left."""
+    """`text` as Allegro's description subset; empty when nothing readable is left. Cached: planning asks for
+    a product's description twice in a row (its listing problems, then its content hash)."""
     if not looks_like_html(text):
         paragraphs = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
         return "".join(f"<p>{_escape(p)}</p>" for p in paragraphs if p)
